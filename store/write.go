@@ -1,0 +1,238 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"kordon/types/fault"
+)
+
+// Tx is the write transaction handed to an operation. It is valid only
+// during the operation's function.
+type Tx struct {
+	db         *DB
+	tx         *sql.Tx
+	stmts      map[string]*sql.Stmt // prepared on tx, shared by the batch
+	ctx        context.Context
+	onCommit   []func()
+	onRollback []func()
+}
+
+// Context returns the batch's context.
+func (t *Tx) Context() context.Context { return t.ctx }
+
+// Exec runs a statement, preparing it once per writer connection.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	s, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(t.ctx, args...)
+}
+
+// QueryRow runs a query that returns at most one row.
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	s, err := t.stmt(query)
+	if err != nil {
+		// Let Scan report the preparation error.
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	return s.QueryRowContext(t.ctx, args...)
+}
+
+// Query runs a query inside the transaction.
+func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	s, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(t.ctx, args...)
+}
+
+// stmt returns query prepared on the batch transaction. Statements are
+// prepared once per batch: the writer's only connection is busy with the
+// transaction, so they cannot be prepared on the pool.
+func (t *Tx) stmt(query string) (*sql.Stmt, error) {
+	s, ok := t.stmts[query]
+	if !ok {
+		var err error
+		s, err = t.tx.PrepareContext(context.Background(), query)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		t.stmts[query] = s
+	}
+	return s, nil
+}
+
+// OnCommit registers f to run after the transaction is durable, for
+// updating in-memory state that must match committed data only.
+func (t *Tx) OnCommit(f func()) { t.onCommit = append(t.onCommit, f) }
+
+// OnRollback registers f to run if this operation is rolled back (its own
+// failure or a failed commit), for undoing in-memory state changed inside
+// the operation.
+func (t *Tx) OnRollback(f func()) { t.onRollback = append(t.onRollback, f) }
+
+type op struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan result
+}
+
+type result struct {
+	err  error
+	lead bool // the receiver becomes the leader and must run the queue
+}
+
+// Write runs fn inside a write transaction shared with concurrent callers
+// (group commit) and returns once the transaction is durable. If fn returns
+// an error its changes are rolled back and Write returns that error; other
+// operations in the batch are unaffected. If the commit fails every
+// operation's OnRollback hooks run and Write fails with a fault.Unavailable
+// error.
+//
+// fn must not call Write (it would deadlock) and must not keep the Tx.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o := &op{ctx: ctx, fn: fn, done: make(chan result, 1)}
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return ErrClosed
+	}
+	db.queue = append(db.queue, o)
+	if db.leading {
+		db.mu.Unlock()
+		r := <-o.done
+		if !r.lead {
+			return r.err
+		}
+		db.mu.Lock()
+	}
+	db.leading = true
+	for {
+		// Lead until our own operation has been committed, then hand the
+		// leadership to the oldest waiter so no caller leads forever.
+		n := min(len(db.queue), db.cfg.MaxBatch)
+		batch := db.queue[:n:n]
+		db.queue = db.queue[n:]
+		db.mu.Unlock()
+		db.commit(batch)
+		db.mu.Lock()
+		select {
+		case r := <-o.done:
+			if len(db.queue) > 0 {
+				// The oldest waiter leads next; its op stays at the front
+				// of the queue and goes into its first batch.
+				db.queue[0].done <- result{lead: true}
+			} else {
+				db.leading = false
+			}
+			db.mu.Unlock()
+			return r.err
+		default:
+			// Our op was beyond MaxBatch; run another batch.
+		}
+	}
+}
+
+// commit runs one batch and delivers every operation's result.
+func (db *DB) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	tx, err := db.begin(batch)
+	if err != nil {
+		for _, o := range batch {
+			o.done <- result{err: fault.E("store.Write", fault.Unavailable, err)}
+		}
+		return
+	}
+	var commits, rollbacks []func()
+	stmts := map[string]*sql.Stmt{}
+	for i, o := range batch {
+		t := &Tx{db: db, tx: tx, ctx: o.ctx, stmts: stmts}
+		errs[i] = db.runOp(t, o)
+		if errs[i] == nil {
+			commits = append(commits, t.onCommit...)
+			rollbacks = append(rollbacks, t.onRollback...)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := len(rollbacks) - 1; i >= 0; i-- {
+			rollbacks[i]()
+		}
+		db.dataVersion = -1 // reload caches on the next batch
+		for _, o := range batch {
+			o.done <- result{err: fault.E("store.Write", fault.Unavailable, fmt.Errorf("commit: %w", err))}
+		}
+		return
+	}
+	for _, f := range commits {
+		f()
+	}
+	for i, o := range batch {
+		o.done <- result{err: errs[i]}
+	}
+}
+
+// begin opens the batch transaction and runs external-change hooks.
+func (db *DB) begin(batch []*op) (*sql.Tx, error) {
+	ctx := context.Background() // a batch outlives any one caller's context
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	var v int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("read data_version: %w", err)
+	}
+	if v != db.dataVersion {
+		db.hooksMu.Lock()
+		hooks := append([]func(*Tx) error(nil), db.hooks...)
+		db.hooksMu.Unlock()
+		t := &Tx{db: db, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+		for _, h := range hooks {
+			if err := h(t); err != nil {
+				tx.Rollback()
+				return nil, fmt.Errorf("reload after external change: %w", err)
+			}
+		}
+		db.dataVersion = v
+	}
+	return tx, nil
+}
+
+// runOp runs one operation inside a savepoint.
+func (db *DB) runOp(t *Tx, o *op) (err error) {
+	if err := o.ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(context.Background(), "SAVEPOINT op"); err != nil {
+		return fault.E("store.Write", fault.Unavailable, fmt.Errorf("savepoint: %w", err))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fault.E("store.Write", fault.Internal, fmt.Errorf("operation panicked: %v", p))
+		}
+		if err == nil {
+			if _, rerr := t.tx.ExecContext(context.Background(), "RELEASE op"); rerr != nil {
+				err = fault.E("store.Write", fault.Unavailable, fmt.Errorf("release savepoint: %w", rerr))
+			} else {
+				return
+			}
+		}
+		for i := len(t.onRollback) - 1; i >= 0; i-- {
+			t.onRollback[i]()
+		}
+		t.onCommit, t.onRollback = nil, nil
+		if _, rerr := t.tx.ExecContext(context.Background(), "ROLLBACK TO op; RELEASE op"); rerr != nil {
+			err = errors.Join(err, fault.E("store.Write", fault.Unavailable, fmt.Errorf("rollback to savepoint: %w", rerr)))
+		}
+	}()
+	return o.fn(t)
+}
