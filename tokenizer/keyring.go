@@ -1,0 +1,266 @@
+package tokenizer
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"kordon/store"
+	"kordon/tokenizer/keys"
+	"kordon/types/fault"
+)
+
+// Data-key purposes in the data_keys table.
+const (
+	purposeVault      = "vault"      // AES-256-GCM for token rows; rotated
+	purposeIndex      = "index"      // HMAC-SHA256 for the blind index; rotated
+	purposeAudit      = "audit"      // HMAC-SHA256 for value hashes in audit entries; never rotated, so searches keep working
+	purposeCheckpoint = "checkpoint" // Ed25519 signed-note key for audit checkpoints; never rotated
+)
+
+const metaVerifierKey = "audit.verifier_key"
+
+// Ring holds the unwrapped data keys. Keys are unwrapped once, when the
+// ring opens or when another process adds a version, never per operation.
+// It is safe for concurrent use.
+type Ring struct {
+	db       *store.DB
+	provider keys.Provider
+	origin   string
+
+	mu      sync.RWMutex
+	vault   map[int]cipher.AEAD
+	index   map[int][]byte
+	wrapped map[string]map[int]string // purpose → version → wrapped text, to detect changes
+	audit   []byte
+	skey    string
+	vkey    string
+	created []string // purposes created by this process's Open
+	cur     atomic.Pointer[keySet]
+}
+
+// OpenRing loads the data keys from db, unwrapping them with p, and on a
+// fresh database creates version 1 of each. origin names the audit log in
+// its checkpoints and must not change afterwards (it is fixed by the first
+// start). The ring reloads itself when another process rotates keys.
+func OpenRing(ctx context.Context, db *store.DB, p keys.Provider, origin string) (*Ring, error) {
+	if origin == "" {
+		h, _ := os.Hostname()
+		origin = "kordon/" + h
+	}
+	r := &Ring{db: db, provider: p, origin: origin}
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		if err := r.ensure(tx); err != nil {
+			return err
+		}
+		return r.load(tx)
+	})
+	if err != nil {
+		return nil, fault.E("tokenizer.OpenRing", fault.KindOf(err), err)
+	}
+	db.OnExternalChange(r.load)
+	return r, nil
+}
+
+// ensure creates any missing purpose at version 1.
+func (r *Ring) ensure(tx *store.Tx) error {
+	ctx := tx.Context()
+	for _, purpose := range []string{purposeVault, purposeIndex, purposeAudit, purposeCheckpoint} {
+		var n int
+		if err := tx.QueryRow("SELECT count(*) FROM data_keys WHERE purpose = ?", purpose).Scan(&n); err != nil {
+			return fmt.Errorf("read data keys: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		var secret []byte
+		if purpose == purposeCheckpoint {
+			skey, vkey, err := note.GenerateKey(rand.Reader, r.origin)
+			if err != nil {
+				return fmt.Errorf("generate checkpoint key: %w", err)
+			}
+			secret = []byte(skey)
+			if _, err := tx.Exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", metaVerifierKey, vkey); err != nil {
+				return fmt.Errorf("store verifier key: %w", err)
+			}
+		} else {
+			secret = make([]byte, 32)
+			if _, err := rand.Read(secret); err != nil {
+				return err
+			}
+		}
+		w, err := r.provider.Wrap(ctx, secret)
+		clear(secret)
+		if err != nil {
+			return fault.E("wrap "+purpose+" key", fault.Unavailable, err)
+		}
+		if _, err := tx.Exec("INSERT INTO data_keys (purpose, version, wrapped, created_at) VALUES (?, 1, ?, ?)",
+			purpose, w, time.Now().UnixMilli()); err != nil {
+			return fmt.Errorf("store %s key: %w", purpose, err)
+		}
+		r.created = append(r.created, purpose)
+	}
+	return nil
+}
+
+// load reads every data key and unwraps the ones not already known.
+func (r *Ring) load(tx *store.Tx) error {
+	ctx := tx.Context()
+	rows, err := tx.Query("SELECT purpose, version, wrapped FROM data_keys WHERE state = 'active' ORDER BY purpose, version")
+	if err != nil {
+		return fmt.Errorf("read data keys: %w", err)
+	}
+	type row struct {
+		purpose, wrapped string
+		version          int
+	}
+	var all []row
+	for rows.Next() {
+		var x row
+		if err := rows.Scan(&x.purpose, &x.version, &x.wrapped); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var vkey string
+	if err := tx.QueryRow("SELECT value FROM meta WHERE key = ?", metaVerifierKey).Scan(&vkey); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+
+	r.mu.RLock()
+	known := r.wrapped
+	r.mu.RUnlock()
+	vault := map[int]cipher.AEAD{}
+	index := map[int][]byte{}
+	wrapped := map[string]map[int]string{}
+	var audit []byte
+	var skey string
+	for _, x := range all {
+		if wrapped[x.purpose] == nil {
+			wrapped[x.purpose] = map[int]string{}
+		}
+		wrapped[x.purpose][x.version] = x.wrapped
+		var secret []byte
+		r.mu.RLock()
+		same := known[x.purpose][x.version] == x.wrapped
+		switch {
+		case same && x.purpose == purposeVault:
+			vault[x.version] = r.vault[x.version]
+		case same && x.purpose == purposeIndex:
+			index[x.version] = r.index[x.version]
+		case same && x.purpose == purposeAudit:
+			audit = r.audit
+		case same && x.purpose == purposeCheckpoint:
+			skey = r.skey
+		}
+		r.mu.RUnlock()
+		if same {
+			continue
+		}
+		secret, err = r.provider.Unwrap(ctx, x.wrapped)
+		if err != nil {
+			return fault.E(fmt.Sprintf("unwrap %s key v%d", x.purpose, x.version), fault.Unavailable, err)
+		}
+		switch x.purpose {
+		case purposeVault:
+			block, err := aes.NewCipher(secret)
+			if err != nil {
+				return fmt.Errorf("vault key v%d: %w", x.version, err)
+			}
+			vault[x.version], _ = cipher.NewGCM(block)
+			clear(secret)
+		case purposeIndex:
+			index[x.version] = secret
+		case purposeAudit:
+			audit = secret
+		case purposeCheckpoint:
+			skey = string(secret)
+		}
+	}
+	if len(vault) == 0 || len(index) == 0 || audit == nil || skey == "" || vkey == "" {
+		return fault.E("tokenizer.Ring", fault.Internal, errors.New("data keys missing from the database"))
+	}
+	r.mu.Lock()
+	r.vault, r.index, r.wrapped, r.audit, r.skey, r.vkey = vault, index, wrapped, audit, skey, vkey
+	r.mu.Unlock()
+	ks := &keySet{vault: vault, index: map[int]*hasher{}, audit: newHasher(audit, tagAudit)}
+	for v, k := range index {
+		ks.index[v] = newHasher(k, tagIndex)
+	}
+	for v := range vault {
+		ks.vaultActive = max(ks.vaultActive, v)
+	}
+	for v := range index {
+		ks.indexVersion = append(ks.indexVersion, v)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(ks.indexVersion)))
+	r.cur.Store(ks)
+	return nil
+}
+
+// Created lists the data-key purposes this process created on a fresh
+// database, so the caller can audit their creation once the log is open.
+func (r *Ring) Created() []string { return r.created }
+
+// Provider returns the key provider.
+func (r *Ring) Provider() keys.Provider { return r.provider }
+
+// Signer returns the audit checkpoint signer.
+func (r *Ring) Signer() (note.Signer, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return note.NewSigner(r.skey)
+}
+
+// Verifier returns the audit checkpoint verifier.
+func (r *Ring) Verifier() (note.Verifier, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return note.NewVerifier(r.vkey)
+}
+
+// VerifierKey returns the public verifier key in signed-note form, for
+// auditors to pin outside the appliance.
+func (r *Ring) VerifierKey() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.vkey
+}
+
+// Origin returns the audit origin fixed by the checkpoint key.
+func (r *Ring) Origin() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if v, err := note.NewVerifier(r.vkey); err == nil {
+		return v.Name()
+	}
+	return r.origin
+}
+
+// keySet is an immutable snapshot of the keys an operation needs.
+type keySet struct {
+	vault        map[int]cipher.AEAD
+	vaultActive  int
+	index        map[int]*hasher
+	indexVersion []int // newest first
+	audit        *hasher
+}
+
+// snapshot returns the current keys; the result must not be modified.
+func (r *Ring) snapshot() *keySet { return r.cur.Load() }

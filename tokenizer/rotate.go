@@ -1,0 +1,262 @@
+package tokenizer
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strconv"
+	"time"
+
+	"kordon/audit"
+	"kordon/store"
+	"kordon/tokenizer/keys"
+	"kordon/types/code"
+	"kordon/types/fault"
+)
+
+// Rotation reports what a key rotation did.
+type Rotation struct {
+	KEKVersion   int // the provider's new key-encryption key version
+	VaultVersion int // the new data-key version for token rows
+	IndexVersion int // the new blind-index key version
+}
+
+// RotateKeys adds a KEK version at the provider, re-wraps every data key
+// under it, and adds new vault and blind-index data keys. Codes never
+// change: existing rows keep resolving under their old data-key version
+// until the background re-encryption (Run, or RewrapStep) moves them. The
+// audit value-hash key and the checkpoint signing key are re-wrapped but
+// not replaced, so old audit entries stay searchable and verifiable.
+func (t *Tokenizer) RotateKeys(ctx context.Context, p Principal) (Rotation, error) {
+	const action = "key.rotate"
+	if err := t.checkScope(ctx, p, ScopeKeys, action, audit.Entry{}); err != nil {
+		return Rotation{}, err
+	}
+	prov := t.ring.Provider()
+	kek, err := prov.Rotate(ctx)
+	if err != nil {
+		return Rotation{}, fault.E("tokenizer.RotateKeys", fault.Unavailable, err)
+	}
+	var rot Rotation
+	err = t.db.Write(ctx, func(tx *store.Tx) error {
+		rot = Rotation{KEKVersion: kek}
+		if err := rewrapDataKeys(tx, prov); err != nil {
+			return err
+		}
+		for _, purpose := range []string{purposeVault, purposeIndex} {
+			var v int
+			if err := tx.QueryRow("SELECT coalesce(max(version), 0) + 1 FROM data_keys WHERE purpose = ?", purpose).Scan(&v); err != nil {
+				return err
+			}
+			secret := make([]byte, 32)
+			if _, err := rand.Read(secret); err != nil {
+				return err
+			}
+			w, err := prov.Wrap(tx.Context(), secret)
+			clear(secret)
+			if err != nil {
+				return fault.E("tokenizer.RotateKeys", fault.Unavailable, err)
+			}
+			if _, err := tx.Exec("INSERT INTO data_keys (purpose, version, wrapped, created_at) VALUES (?, ?, ?, ?)",
+				purpose, v, w, time.Now().UnixMilli()); err != nil {
+				return err
+			}
+			if purpose == purposeVault {
+				rot.VaultVersion = v
+			} else {
+				rot.IndexVersion = v
+			}
+		}
+		if err := t.ring.load(tx); err != nil {
+			return err
+		}
+		_, err := t.audit.Append(tx, audit.Entry{
+			Actor: p.Actor, Remote: p.Remote, RequestID: p.RequestID, Action: action, Result: "ok",
+			Detail: map[string]string{
+				"provider":      prov.Name(),
+				"kek_version":   strconv.Itoa(rot.KEKVersion),
+				"vault_version": strconv.Itoa(rot.VaultVersion),
+				"index_version": strconv.Itoa(rot.IndexVersion),
+			},
+		})
+		return err
+	})
+	if err != nil {
+		return Rotation{}, err
+	}
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	return rot, nil
+}
+
+// rewrapDataKeys re-wraps every stored data key under the provider's newest
+// KEK version.
+func rewrapDataKeys(tx *store.Tx, prov keys.Provider) error {
+	rows, err := tx.Query("SELECT purpose, version, wrapped FROM data_keys")
+	if err != nil {
+		return err
+	}
+	type dk struct {
+		purpose, wrapped string
+		version          int
+	}
+	var all []dk
+	for rows.Next() {
+		var d dk
+		if err := rows.Scan(&d.purpose, &d.version, &d.wrapped); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, d)
+	}
+	rows.Close()
+	for _, d := range all {
+		w, err := prov.Rewrap(tx.Context(), d.wrapped)
+		if err != nil {
+			return fault.E("tokenizer.RotateKeys", fault.Unavailable, fmt.Errorf("rewrap %s key v%d: %w", d.purpose, d.version, err))
+		}
+		if _, err := tx.Exec("UPDATE data_keys SET wrapped = ? WHERE purpose = ? AND version = ?", w, d.purpose, d.version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// KeyStatus describes the keys for `kordon keys status`.
+type KeyStatus struct {
+	Provider     keys.Status
+	VaultVersion int   // newest data-key version for token rows
+	IndexVersion int   // newest blind-index key version
+	Pending      int64 // live rows not yet on the newest versions
+	Tokens       int64 // live rows
+	Erased       int64 // tombstones
+}
+
+// KeyStatus reports the key provider and data-key state.
+func (t *Tokenizer) KeyStatus(ctx context.Context) (KeyStatus, error) {
+	var s KeyStatus
+	ps, err := t.ring.Provider().Status(ctx)
+	if err != nil {
+		return s, fault.E("tokenizer.KeyStatus", fault.Unavailable, err)
+	}
+	s.Provider = ps
+	ks := t.ring.snapshot()
+	s.VaultVersion, s.IndexVersion = ks.vaultActive, ks.indexVersion[0]
+	err = t.db.Read().QueryRowContext(ctx, `SELECT
+		count(*) FILTER (WHERE erased_at IS NULL),
+		count(*) FILTER (WHERE erased_at IS NOT NULL),
+		count(*) FILTER (WHERE erased_at IS NULL AND (key_version < ? OR index_version < ?))
+		FROM tokens`, s.VaultVersion, s.IndexVersion).Scan(&s.Tokens, &s.Erased, &s.Pending)
+	if err != nil {
+		return s, fault.E("tokenizer.KeyStatus", fault.Unavailable, err)
+	}
+	return s, nil
+}
+
+// RewrapStep moves up to RewrapBatch live rows to the newest vault and
+// index keys in one transaction and returns how many it moved. When no row
+// is left on an older version it deletes the old data keys and audits the
+// completed re-encryption.
+func (t *Tokenizer) RewrapStep(ctx context.Context) (int, error) {
+	moved := 0
+	err := t.db.Write(ctx, func(tx *store.Tx) error {
+		moved = 0
+		ks := t.ring.snapshot()
+		iv := ks.indexVersion[0]
+		rows, err := tx.Query(`SELECT code, key_version, ciphertext FROM tokens
+			WHERE erased_at IS NULL AND (key_version < ? OR index_version < ?) LIMIT ?`, ks.vaultActive, iv, t.cfg.RewrapBatch)
+		if err != nil {
+			return err
+		}
+		type old struct {
+			c  code.Code
+			kv int
+			ct []byte
+		}
+		var todo []old
+		for rows.Next() {
+			var s string
+			var o old
+			if err := rows.Scan(&s, &o.kv, &o.ct); err != nil {
+				rows.Close()
+				return err
+			}
+			if o.c, err = code.Parse(s); err != nil {
+				rows.Close()
+				return fault.E("tokenizer.RewrapStep", fault.Internal, err)
+			}
+			todo = append(todo, o)
+		}
+		rows.Close()
+		for _, o := range todo {
+			v, err := ks.open(o.c, o.kv, o.ct)
+			if err != nil {
+				return fault.E("tokenizer.RewrapStep", fault.Internal, err)
+			}
+			n, err := Normalize(o.c.Kind(), v, t.cfg.Region)
+			if err != nil {
+				return fault.E("tokenizer.RewrapStep", fault.Internal, fmt.Errorf("stored value of %s no longer normalizes: %w", o.c, err))
+			}
+			kv, ct, err := ks.seal(o.c, v)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec("UPDATE tokens SET key_version = ?, ciphertext = ?, index_version = ?, blind = ? WHERE code = ?",
+				kv, ct, iv, ks.blind(iv, o.c.Kind(), n), o.c.String()); err != nil {
+				return fmt.Errorf("rewrap %s: %w", o.c, err)
+			}
+			moved++
+		}
+		if len(todo) == t.cfg.RewrapBatch {
+			return nil // more to do
+		}
+		// Everything is on the newest versions: drop the old data keys.
+		res, err := tx.Exec("DELETE FROM data_keys WHERE (purpose = ? AND version < ?) OR (purpose = ? AND version < ?)",
+			purposeVault, ks.vaultActive, purposeIndex, iv)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if err := t.ring.load(tx); err != nil {
+			return err
+		}
+		_, err = t.audit.Append(tx, audit.Entry{
+			Actor: audit.Actor{Type: "system", ID: "tokenizer"}, Action: "key.rewrap", Result: "ok",
+			Detail: map[string]string{"vault_version": strconv.Itoa(ks.vaultActive), "index_version": strconv.Itoa(iv)},
+		})
+		return err
+	})
+	return moved, err
+}
+
+// Run re-encrypts rows in the background after a rotation (by this process
+// or another) until ctx ends. It returns nil when ctx is cancelled.
+func (t *Tokenizer) Run(ctx context.Context) error {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := t.RewrapStep(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				t.log.Error("re-encryption step failed; retrying later", "err", err)
+				break
+			}
+			if n < t.cfg.RewrapBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-t.wake:
+		}
+	}
+}
