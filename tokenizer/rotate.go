@@ -148,38 +148,39 @@ func (t *Tokenizer) KeyStatus(ctx context.Context) (KeyStatus, error) {
 		count(*) FILTER (WHERE erased_at IS NULL),
 		count(*) FILTER (WHERE erased_at IS NOT NULL),
 		count(*) FILTER (WHERE erased_at IS NULL AND (key_version < ? OR index_version < ?))
-		FROM tokens`, s.VaultVersion, s.IndexVersion).Scan(&s.Tokens, &s.Erased, &s.Pending)
+		FROM tokens`, s.VaultVersion, s.IndexVersion).Scan(&s.Tokens, &s.Erased, &s.Pending) // a full scan: status only
 	if err != nil {
 		return s, fault.E("tokenizer.KeyStatus", fault.Unavailable, err)
 	}
 	return s, nil
 }
 
-// RewrapStep moves up to RewrapBatch live rows to the newest vault and
-// index keys in one transaction and returns how many it moved. When no row
-// is left on an older version it deletes the old data keys and audits the
-// completed re-encryption.
-func (t *Tokenizer) RewrapStep(ctx context.Context) (int, error) {
-	moved := 0
-	err := t.db.Write(ctx, func(tx *store.Tx) error {
-		moved = 0
+// RewrapStep looks at the next RewrapBatch live rows in code order (from
+// where the previous step stopped) and moves those still on an older vault
+// or index key to the newest, in one transaction. It reports how many rows
+// it moved and whether re-encryption is complete: when a pass reaches the
+// end of the table and no live row is left on an older version, it deletes
+// the old data keys, audits the completed re-encryption, and reports done.
+func (t *Tokenizer) RewrapStep(ctx context.Context) (moved int, done bool, err error) {
+	err = t.db.Write(ctx, func(tx *store.Tx) error {
+		moved, done = 0, false
 		ks := t.ring.snapshot()
 		iv := ks.indexVersion[0]
-		rows, err := tx.Query(`SELECT code, key_version, ciphertext FROM tokens
-			WHERE erased_at IS NULL AND (key_version < ? OR index_version < ?) LIMIT ?`, ks.vaultActive, iv, t.cfg.RewrapBatch)
+		rows, err := tx.Query(`SELECT code, key_version, index_version, ciphertext FROM tokens
+			WHERE code > ? AND erased_at IS NULL ORDER BY code LIMIT ?`, t.rewrapFrom, t.cfg.RewrapBatch)
 		if err != nil {
 			return err
 		}
 		type old struct {
-			c  code.Code
-			kv int
-			ct []byte
+			c      code.Code
+			kv, iv int
+			ct     []byte
 		}
-		var todo []old
+		var window []old
 		for rows.Next() {
 			var s string
 			var o old
-			if err := rows.Scan(&s, &o.kv, &o.ct); err != nil {
+			if err := rows.Scan(&s, &o.kv, &o.iv, &o.ct); err != nil {
 				rows.Close()
 				return err
 			}
@@ -187,10 +188,16 @@ func (t *Tokenizer) RewrapStep(ctx context.Context) (int, error) {
 				rows.Close()
 				return fault.E("tokenizer.RewrapStep", fault.Internal, err)
 			}
-			todo = append(todo, o)
+			window = append(window, o)
 		}
 		rows.Close()
-		for _, o := range todo {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, o := range window {
+			if o.kv == ks.vaultActive && o.iv == iv {
+				continue
+			}
 			v, err := ks.open(o.c, o.kv, o.ct)
 			if err != nil {
 				return fault.E("tokenizer.RewrapStep", fault.Internal, err)
@@ -209,28 +216,42 @@ func (t *Tokenizer) RewrapStep(ctx context.Context) (int, error) {
 			}
 			moved++
 		}
-		if len(todo) == t.cfg.RewrapBatch {
-			return nil // more to do
+		next := ""
+		if len(window) == t.cfg.RewrapBatch {
+			next = window[len(window)-1].c.String()
+			tx.OnCommit(func() { t.rewrapFrom = next })
+			return nil
 		}
-		// Everything is on the newest versions: drop the old data keys.
+		tx.OnCommit(func() { t.rewrapFrom = "" })
+		// The pass reached the end of the table. Another process may have
+		// written rows behind the cursor under an older key: check once.
+		var left int
+		if err := tx.QueryRow("SELECT count(*) FROM tokens WHERE erased_at IS NULL AND (key_version < ? OR index_version < ?)",
+			ks.vaultActive, iv).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			return nil // another pass
+		}
+		done = true
 		res, err := tx.Exec("DELETE FROM data_keys WHERE (purpose = ? AND version < ?) OR (purpose = ? AND version < ?)",
 			purposeVault, ks.vaultActive, purposeIndex, iv)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+			return nil // nothing was pending
 		}
 		if err := t.ring.load(tx); err != nil {
 			return err
 		}
 		_, err = t.audit.Append(tx, audit.Entry{
-			Actor: audit.Actor{Type: "system", ID: "tokenizer"}, Action: "key.rewrap", Result: "ok",
+			Actor: audit.Actor{Type: audit.ActorSystem, ID: "tokenizer"}, Action: audit.ActionKeyRewrap, Result: audit.ResultOK,
 			Detail: map[string]string{"vault_version": strconv.Itoa(ks.vaultActive), "index_version": strconv.Itoa(iv)},
 		})
 		return err
 	})
-	return moved, err
+	return moved, done, err
 }
 
 // Run re-encrypts rows in the background after a rotation (by this process
@@ -240,7 +261,7 @@ func (t *Tokenizer) Run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		for {
-			n, err := t.RewrapStep(ctx)
+			_, done, err := t.RewrapStep(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -248,7 +269,7 @@ func (t *Tokenizer) Run(ctx context.Context) error {
 				t.log.Error("re-encryption step failed; retrying later", "err", err)
 				break
 			}
-			if n < t.cfg.RewrapBatch {
+			if done {
 				break
 			}
 		}

@@ -56,6 +56,8 @@ type Tokenizer struct {
 	cache *cache
 	log   *slog.Logger
 	wake  chan struct{} // nudges Run after a rotation
+
+	rewrapFrom string // re-encryption cursor; touched only inside write transactions
 }
 
 // New checks cfg and returns a Tokenizer. It does no I/O.

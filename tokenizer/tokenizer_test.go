@@ -253,14 +253,19 @@ func TestRotationKeepsCodes(t *testing.T) {
 		if st.Pending != 39 || st.Provider.Version != 2 || st.Erased != 1 {
 			t.Fatalf("status before re-encryption %+v", st)
 		}
+		moved := 0
 		for {
-			n, err := e.tk.RewrapStep(ctx)
+			n, done, err := e.tk.RewrapStep(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n == 0 {
+			moved += n
+			if done {
 				break
 			}
+		}
+		if moved != 39 {
+			t.Fatalf("re-encryption moved %d rows, want 39 (40 on v1, one of them erased)", moved)
 		}
 		var old, oldKeys int
 		e.db.Read().QueryRow("SELECT count(*) FROM tokens WHERE ciphertext IS NOT NULL AND (key_version < 2 OR index_version < 2)").Scan(&old)
@@ -391,7 +396,7 @@ func TestNoRawValuesAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for {
-		if n, _ := e.tk.RewrapStep(ctx); n == 0 {
+		if _, done, err := e.tk.RewrapStep(ctx); err != nil || done {
 			break
 		}
 	}

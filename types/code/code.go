@@ -67,7 +67,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown kind %q (want phone, name, email or id)", s)
+	return 0, errors.New("unknown kind (want phone, name, email or id)")
 }
 
 // MarshalText encodes the kind as its long name.
@@ -117,7 +117,9 @@ func New(kind Kind, r io.Reader) (Code, error) {
 		if _, err := io.ReadFull(r, c.id[:]); err != nil {
 			return Code{}, fmt.Errorf("new code: read random bits: %w", err)
 		}
-		if digitRun(c.String()) <= maxDigitRun {
+		var b [Length]byte
+		c.text(&b)
+		if digitRun(b[:]) <= maxDigitRun {
 			return c, nil
 		}
 	}
@@ -135,11 +137,16 @@ func (c Code) String() string {
 		return ""
 	}
 	var b [Length]byte
+	c.text(&b)
+	return string(b[:])
+}
+
+// text writes the canonical form into b without allocating.
+func (c Code) text(b *[Length]byte) {
 	copy(b[:], prefixes[c.kind])
 	b[2] = '_'
 	encode(b[3:29], c.id)
 	b[29] = checkAlphabet[mod37(c.id)]
-	return string(b[:])
 }
 
 // MarshalText encodes the canonical form.
@@ -185,14 +192,16 @@ func Parse(s string) (Code, error) {
 	if got := upper(s[29]); got != want && !(want == '1' && (got == 'I' || got == 'L')) && !(want == '0' && got == 'O') {
 		return Code{}, fmt.Errorf("%w: check character does not match (mistyped?)", ErrInvalid)
 	}
-	if digitRun(c.String()) > maxDigitRun {
+	var canon [Length]byte
+	c.text(&canon)
+	if digitRun(canon[:]) > maxDigitRun {
 		return Code{}, fmt.Errorf("%w: never issued (digit run)", ErrInvalid)
 	}
 	return c, nil
 }
 
 // digitRun returns the length of the longest run of ASCII digits in s.
-func digitRun(s string) int {
+func digitRun[S string | []byte](s S) int {
 	run, longest := 0, 0
 	for i := 0; i < len(s); i++ {
 		if s[i] >= '0' && s[i] <= '9' {
