@@ -168,25 +168,16 @@ func (t *Tokenizer) normalize(kind code.Kind, v pii.Value) (n pii.Value, form st
 }
 
 // lookupOrCreate finds the live code of a normalized value under any index
-// key version, or creates one that stores display.
+// key version, or creates one that stores display. The common case, a new
+// value with one index version, costs a single INSERT: the unique blind
+// index turns a value seen before into a conflict, and only then is the
+// existing code looked up.
 func (t *Tokenizer) lookupOrCreate(tx *store.Tx, ks *keySet, kind code.Kind, normalized, display pii.Value) (code.Code, bool, error) {
-	var newest []byte
-	for _, v := range ks.indexVersion {
-		b := ks.blind(v, kind, normalized)
-		if newest == nil {
-			newest = b
-		}
-		var s string
-		err := tx.QueryRow("SELECT code FROM tokens WHERE kind = ? AND index_version = ? AND blind = ?", int(kind), v, b).Scan(&s)
-		if err == nil {
-			c, err := code.Parse(s)
-			if err != nil {
-				return code.Code{}, false, fault.E("tokenizer.Tokenize", fault.Internal, fmt.Errorf("stored code: %w", err))
-			}
-			return c, false, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return code.Code{}, false, fmt.Errorf("look up blind index: %w", err)
+	newest := ks.blind(ks.indexVersion[0], kind, normalized)
+	// During a rotation, rows not yet re-encrypted carry an older index.
+	for _, v := range ks.indexVersion[1:] {
+		if c, ok, err := lookup(tx, kind, v, ks.blind(v, kind, normalized)); err != nil || ok {
+			return c, false, err
 		}
 	}
 	for {
@@ -198,16 +189,38 @@ func (t *Tokenizer) lookupOrCreate(tx *store.Tx, ks *keySet, kind code.Kind, nor
 		if err != nil {
 			return code.Code{}, false, err
 		}
-		_, err = tx.Exec(`INSERT INTO tokens (code, kind, index_version, blind, key_version, ciphertext, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.String(), int(kind), ks.indexVersion[0], newest, kv, ct, time.Now().UnixMilli())
-		if store.IsUnique(err) {
-			continue // a 128-bit collision on the code: draw again
-		}
+		res, err := tx.Exec(`INSERT INTO tokens (code, kind, index_version, blind, key_version, ciphertext, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			c.String(), int(kind), ks.indexVersion[0], newest, kv, ct, time.Now().UnixMilli())
 		if err != nil {
 			return code.Code{}, false, fmt.Errorf("insert token: %w", err)
 		}
-		return c, true, nil
+		if n, _ := res.RowsAffected(); n == 1 {
+			return c, true, nil
+		}
+		existing, ok, err := lookup(tx, kind, ks.indexVersion[0], newest)
+		if err != nil || ok {
+			return existing, false, err
+		}
+		// Not the blind index: a 128-bit collision on the code. Draw again.
 	}
+}
+
+// lookup finds the live code with a blind index under one index version.
+func lookup(tx *store.Tx, kind code.Kind, version int, blind []byte) (code.Code, bool, error) {
+	var s string
+	err := tx.QueryRow("SELECT code FROM tokens WHERE kind = ? AND index_version = ? AND blind = ?", int(kind), version, blind).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return code.Code{}, false, nil
+	}
+	if err != nil {
+		return code.Code{}, false, fmt.Errorf("look up blind index: %w", err)
+	}
+	c, err := code.Parse(s)
+	if err != nil {
+		return code.Code{}, false, fault.E("tokenizer.Tokenize", fault.Internal, fmt.Errorf("stored code: %w", err))
+	}
+	return c, true, nil
 }
 
 // isLive reports whether c exists and is not erased.
