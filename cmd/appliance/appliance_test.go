@@ -48,6 +48,8 @@ type appliance struct {
 	config string // boot file
 	addr   string // admin listener
 	serve  *exec.Cmd
+	done   chan struct{} // closed when serve has exited
+	err    error         // serve's exit, valid after done
 	logs   *lockedBuffer // everything serve wrote to stderr, across restarts
 }
 
@@ -84,7 +86,10 @@ func newAppliance(t *testing.T, extra string) *appliance {
 	t.Helper()
 	root := t.TempDir()
 	a := &appliance{t: t, dir: filepath.Join(root, "data"), config: filepath.Join(root, "kordon.yaml"), addr: freePort(t), logs: &lockedBuffer{}}
-	cfg := fmt.Sprintf("version: 1\ndata_dir: %s\nadmin:\n  listen: %s\naudit:\n  checkpoint_interval: 1s\n%s", a.dir, a.addr, extra)
+	cfg := fmt.Sprintf("version: 1\ndata_dir: %s\nadmin:\n  listen: %s\n%s", a.dir, a.addr, extra)
+	if !strings.Contains(extra, "audit:") {
+		cfg += "audit:\n  checkpoint_interval: 1s\n"
+	}
 	if err := os.WriteFile(a.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -120,17 +125,23 @@ func (a *appliance) start() {
 	if err := a.serve.Start(); err != nil {
 		a.t.Fatal(err)
 	}
-	waitHealthy(a.t, "https://"+a.addr, a.logs)
+	a.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) {
+		a.err = cmd.Wait()
+		close(done)
+	}(a.serve, a.done)
+	waitHealthy(a.t, "https://"+a.addr, a.logs, a.done)
 }
 
+// stop signals serve and waits for it to exit.
 func (a *appliance) stop(sig syscall.Signal) error {
-	if a.serve == nil || a.serve.Process == nil {
+	if a.serve == nil {
 		return nil
 	}
 	a.serve.Process.Signal(sig)
-	err := a.serve.Wait()
+	<-a.done
 	a.serve = nil
-	return err
+	return a.err
 }
 
 var insecure = &http.Client{
@@ -138,10 +149,15 @@ var insecure = &http.Client{
 	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 }
 
-func waitHealthy(t *testing.T, base string, logs fmt.Stringer) {
+func waitHealthy(t *testing.T, base string, logs fmt.Stringer, exited <-chan struct{}) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("serve exited before %s/healthz answered:\n%s", base, logs)
+		default:
+		}
 		resp, err := insecure.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
@@ -191,7 +207,7 @@ func TestZeroConfigServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	waitHealthy(t, "https://127.0.0.1:8443", logs)
+	waitHealthy(t, "https://127.0.0.1:8443", logs, nil)
 	resp, err := insecure.Get("https://127.0.0.1:8443/readyz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("readyz: %v %v", err, resp)
@@ -252,11 +268,7 @@ func TestKill9DuringTokenize(t *testing.T) {
 		}()
 	}
 	time.Sleep(2 * time.Second)
-	if err := a.serve.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	a.serve.Wait()
-	a.serve = nil
+	a.stop(syscall.SIGKILL)
 	cancel()
 	wg.Wait()
 	if len(received) < 50 {

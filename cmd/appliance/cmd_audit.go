@@ -132,29 +132,32 @@ func auditVerify(ctx context.Context, g *globals, a *app, key string, pos []stri
 	if err != nil {
 		return err
 	}
-	result := audit.ResultOK
+	// Report first: recording the verification appends to the log, which
+	// the audit package refuses while the log is damaged.
 	if !rep.OK {
-		result = audit.ResultError
-	}
-	if _, err := a.audit.Record(ctx, audit.Entry{Actor: cliPrincipal().Actor, Remote: "local", Action: audit.ActionAuditVerify, Result: result,
-		Detail: map[string]string{"entries": strconv.FormatInt(rep.Entries, 10), "checkpoints": strconv.FormatInt(rep.Checkpoints, 10)}}); err != nil {
-		return err
-	}
-	if err := rep.Err(); err != nil {
 		for _, p := range rep.Problems {
 			fmt.Fprintln(g.io.out, "problem:", p.What)
 		}
 		if rep.Omitted > 0 {
 			fmt.Fprintf(g.io.out, "problem: %d more not listed\n", rep.Omitted)
 		}
+	} else {
+		fmt.Fprintf(g.io.out, "ok: %d entries, %d checkpoints verified", rep.Entries, rep.Checkpoints)
+		if rep.Unsigned > 0 {
+			fmt.Fprintf(g.io.out, " (%d newest entries not yet under a checkpoint)", rep.Unsigned)
+		}
+		fmt.Fprintln(g.io.out)
+	}
+	result := audit.ResultOK
+	if !rep.OK {
+		result = audit.ResultError
+	}
+	_, recErr := a.audit.Record(ctx, audit.Entry{Actor: cliPrincipal().Actor, Remote: "local", Action: audit.ActionAuditVerify, Result: result,
+		Detail: map[string]string{"entries": strconv.FormatInt(rep.Entries, 10), "checkpoints": strconv.FormatInt(rep.Checkpoints, 10)}})
+	if err := rep.Err(); err != nil {
 		return fmt.Errorf("audit log FAILED verification: %s", rep.First())
 	}
-	fmt.Fprintf(g.io.out, "ok: %d entries, %d checkpoints verified", rep.Entries, rep.Checkpoints)
-	if rep.Unsigned > 0 {
-		fmt.Fprintf(g.io.out, " (%d newest entries not yet under a checkpoint)", rep.Unsigned)
-	}
-	fmt.Fprintln(g.io.out)
-	return nil
+	return recErr
 }
 
 func auditProveInclusion(ctx context.Context, g *globals, a *app, size int64, pos []string) error {
