@@ -64,13 +64,15 @@ func BenchmarkTokenizeExisting(b *testing.B) {
 	reportOps(b, int64(b.N)*benchBatch)
 }
 
-// BenchmarkTokenizeNew: values never seen, one per call from 64 parallel
-// callers, each durable and audited before the call returns.
+// BenchmarkTokenizeNew: values never seen, one per call from 256 parallel
+// callers (the dialer, webhooks), each durable and audited before the call
+// returns; group commit puts many calls in one transaction.
 func BenchmarkTokenizeNew(b *testing.B) {
 	benchTokenizeNew(b, 1)
 }
 
-// BenchmarkTokenizeNewBatch: new values in calls of 100.
+// BenchmarkTokenizeNewBatch: new values in calls of 100 from 16 parallel
+// callers (CSV and CRM imports).
 func BenchmarkTokenizeNewBatch(b *testing.B) {
 	benchTokenizeNew(b, benchBatch)
 }
@@ -80,9 +82,9 @@ func benchTokenizeNew(b *testing.B, batch int) {
 	var next atomic.Int64
 	b.ResetTimer()
 	if batch == 1 {
-		b.SetParallelism(32)
+		b.SetParallelism(128)
 	} else {
-		b.SetParallelism(4)
+		b.SetParallelism(8)
 	}
 	b.RunParallel(func(pb *testing.PB) {
 		vals := make([]pii.Value, batch)
