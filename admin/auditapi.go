@@ -95,7 +95,7 @@ func (s *Server) auditSearchValue(c echo.Context) error {
 func (s *Server) filterCommon(f *audit.Filter, actor, from, to, after, limit string) error {
 	// The audit package records the actor filter in the audit.read entry;
 	// refuse one that could be a telephone number rather than log it.
-	if digitRun(actor) > maxRequestIDDigits {
+	if pii.DigitRun(actor) > maxRequestIDDigits {
 		return errors.New("actor must not contain 7 or more digits in a row")
 	}
 	f.ActorID = actor

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kordon/types/fault"
+	"kordon/types/pii"
 )
 
 // TestProblemOf covers the one kind-to-status mapping.
@@ -84,7 +85,7 @@ func TestRequestID(t *testing.T) {
 			if (got == tt.in) != tt.keep {
 				t.Fatalf("requestID(%q) = %q, keep %v", tt.in, got, tt.keep)
 			}
-			if !validRequestID(got) || digitRun(got) > 6 {
+			if !validRequestID(got) || pii.DigitRun(got) > 6 {
 				t.Fatalf("requestID(%q) = %q is not a safe id", tt.in, got)
 			}
 		})
@@ -119,7 +120,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("kind %v for %v", k, err)
 		}
 		msg := err.Error()
-		if digitRun(msg) >= 7 {
+		if pii.DigitRun(msg) >= 7 {
 			t.Fatalf("error %q holds a digit run", msg)
 		}
 		for i := 0; i+12 <= len(body); i++ {

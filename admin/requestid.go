@@ -5,6 +5,8 @@ import (
 	"encoding/base32"
 
 	"github.com/labstack/echo/v4"
+
+	"kordon/types/pii"
 )
 
 const (
@@ -30,14 +32,14 @@ func requestID(client string) string {
 	for {
 		rand.Read(b[:])
 		id := ridEncoding.EncodeToString(b[:])
-		if digitRun(id) <= 4 {
+		if pii.DigitRun(id) <= 4 {
 			return id
 		}
 	}
 }
 
 func validRequestID(s string) bool {
-	if s == "" || len(s) > maxRequestID || digitRun(s) > maxRequestIDDigits {
+	if s == "" || len(s) > maxRequestID || pii.DigitRun(s) > maxRequestIDDigits {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -47,20 +49,6 @@ func validRequestID(s string) bool {
 		}
 	}
 	return true
-}
-
-// digitRun returns the length of the longest run of ASCII digits in s.
-func digitRun(s string) int {
-	longest, run := 0, 0
-	for i := 0; i < len(s); i++ {
-		if '0' <= s[i] && s[i] <= '9' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return longest
 }
 
 // Keys of values stored on an echo.Context.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"kordon/types/code"
@@ -78,7 +77,7 @@ var (
 // maxDigitRun is the longest run of digits kept in a free-text field. A
 // longer run could be a telephone number (the tokenizer applies the same
 // rule to references).
-const maxDigitRun = 6
+const maxDigitRun = pii.PhoneDigits - 1
 
 // maxDetailKey bounds detail keys so that "d." plus the key is a valid
 // RFC 5424 structured-data parameter name (at most 32 characters).
@@ -115,14 +114,14 @@ func normalize(e *Entry, now func() time.Time) error {
 	if e.Actor.Type != "" && !slices.Contains(actorTypes, e.Actor.Type) {
 		return fmt.Errorf("%w: actor type %q is not one of %v", errEntry, clip(e.Actor.Type), actorTypes)
 	}
-	if digitRun(e.Action) > maxDigitRun {
+	if pii.DigitRun(e.Action) > maxDigitRun {
 		return fmt.Errorf("%w: action holds %d or more digits in a row", errEntry, maxDigitRun+1)
 	}
 	for _, s := range []*string{&e.Remote, &e.Purpose, &e.Reference, &e.Kind, &e.Reason} {
-		*s = maskDigits(*s)
+		*s = pii.MaskDigitRuns(*s, maxDigitRun)
 	}
 	for k := range e.Detail {
-		if !isIdent(k, maxDetailKey) || digitRun(k) > maxDigitRun {
+		if !isIdent(k, maxDetailKey) || pii.DigitRun(k) > maxDigitRun {
 			return fmt.Errorf("%w: detail key %q must be 1-30 characters of a-z, 0-9, '.', '_' or '-', with at most %d digits in a row", errEntry, clip(k), maxDigitRun)
 		}
 	}
@@ -185,49 +184,6 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// maskDigits replaces every run of more than maxDigitRun digits in s
-// with pii.Redacted. Free text reaches the log from callers and from
-// error messages; masking rather than refusing means a stray number can
-// never stop an operation from being audited.
-func maskDigits(s string) string {
-	if digitRun(s) <= maxDigitRun {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && '0' <= s[j] && s[j] <= '9' {
-			j++
-		}
-		switch {
-		case j-i > maxDigitRun:
-			b.WriteString(pii.Redacted)
-			i = j
-		case j > i:
-			b.WriteString(s[i:j])
-			i = j
-		default:
-			b.WriteByte(s[i])
-			i++
-		}
-	}
-	return b.String()
-}
-
-// digitRun returns the length of the longest run of ASCII digits in s.
-func digitRun(s string) int {
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if '0' <= s[i] && s[i] <= '9' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return longest
 }
 
 // clip shortens a caller-supplied enumeration value for an error message;

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"kordon/audit"
+	"kordon/types/pii"
 )
 
 // Scope is a permission an API key or a user holds.
@@ -77,20 +78,13 @@ func checkReference(ref string) error {
 	if len(ref) > 128 {
 		return fmt.Errorf("reference longer than 128 characters")
 	}
-	run := 0
 	for i := 0; i < len(ref); i++ {
-		c := ref[i]
-		if c <= ' ' || c > '~' {
+		if c := ref[i]; c <= ' ' || c > '~' {
 			return fmt.Errorf("reference must be printable ASCII without spaces")
 		}
-		if c >= '0' && c <= '9' {
-			run++
-			if run >= 7 {
-				return fmt.Errorf("reference must not contain 7 or more digits in a row (it could be a phone number)")
-			}
-		} else {
-			run = 0
-		}
+	}
+	if pii.DigitRun(ref) >= pii.PhoneDigits {
+		return fmt.Errorf("reference must not contain %d or more digits in a row (it could be a phone number)", pii.PhoneDigits)
 	}
 	return nil
 }

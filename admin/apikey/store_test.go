@@ -22,6 +22,7 @@ import (
 	"kordon/store"
 	"kordon/tokenizer"
 	"kordon/types/fault"
+	"kordon/types/pii"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -212,7 +213,7 @@ func TestCreateRefuses(t *testing.T) {
 			if tok != "" {
 				t.Fatal("a token was returned with an error")
 			}
-			if digitRun(err.Error()) > maxNameDigits {
+			if pii.DigitRun(err.Error()) > maxNameDigits {
 				t.Fatalf("error %q repeats the digits", err)
 			}
 			if list, _ := e.keys.List(context.Background()); len(list) != 0 {
@@ -431,7 +432,7 @@ func TestTokenRoundTrip(t *testing.T) {
 		if err != nil || gotID != id || !bytes.Equal(gotSecret, raw) {
 			t.Fatalf("parseToken(formatToken(%q, …)) = %q, %v", id, gotID, err)
 		}
-		if digitRun(id) > maxIDDigits {
+		if pii.DigitRun(id) > maxIDDigits {
 			t.Fatalf("id %q is phone-shaped", id)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"kordon/types/pii"
 )
 
 // Token layout: kdn_<id>_<secret>.
@@ -40,7 +42,7 @@ func newID(r io.Reader) (string, error) {
 			return "", err
 		}
 		id := b32.EncodeToString(b[:])[:idLen]
-		if digitRun(id) <= maxIDDigits {
+		if pii.DigitRun(id) <= maxIDDigits {
 			return id, nil
 		}
 	}
@@ -81,7 +83,7 @@ func parseToken(tok string) (id string, secret []byte, err error) {
 
 // validID reports whether s could be an id newID drew.
 func validID(s string) bool {
-	if len(s) != idLen || digitRun(s) > maxIDDigits {
+	if len(s) != idLen || pii.DigitRun(s) > maxIDDigits {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -106,7 +108,7 @@ func checkName(name string) error {
 		return errors.New("the name is longer than 64 characters")
 	case strings.TrimSpace(name) != name:
 		return errors.New("the name has leading or trailing white space")
-	case digitRun(name) > maxNameDigits:
+	case pii.DigitRun(name) > maxNameDigits:
 		return errors.New("the name must not contain 7 or more digits in a row (it could be a phone number)")
 	}
 	for _, r := range name {
@@ -115,19 +117,4 @@ func checkName(name string) error {
 		}
 	}
 	return nil
-}
-
-// digitRun returns the length of the longest run of digits in s, counting
-// every Unicode decimal digit (full-width digits spell numbers too).
-func digitRun(s string) int {
-	longest, run := 0, 0
-	for _, r := range s {
-		if unicode.IsDigit(r) {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return longest
 }
