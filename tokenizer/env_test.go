@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"kordon/audit"
 	"kordon/store"
 	"kordon/tokenizer/keys"
@@ -171,3 +173,5 @@ func (e *env) verify(t *testing.T) {
 		t.Fatalf("audit verify: %v", err)
 	}
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"kordon/audit"
 	"kordon/store"
@@ -472,4 +473,45 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRunReencryptsInBackground runs the daemon's loop: a rotation wakes
+// it, it moves every row, and it returns when its context ends.
+func TestRunReencryptsInBackground(t *testing.T) {
+	e := newEnv(t, localProvider)
+	for i := 0; i < 30; i++ {
+		e.code(t, code.ID, fmt.Sprintf("CASE-%d", i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.tk.Run(ctx) }()
+	if _, err := e.tk.RotateKeys(context.Background(), admin); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		st, err := e.tk.KeyStatus(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Pending == 0 {
+			break
+		}
+		if i == 600 {
+			t.Fatalf("Run left %d rows on the old keys after 60s", st.Pending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+	var rewrap int
+	for _, en := range e.entries(t) {
+		if en.Action == audit.ActionKeyRewrap {
+			rewrap++
+		}
+	}
+	if rewrap != 1 {
+		t.Fatalf("%d key.rewrap entries, want 1", rewrap)
+	}
 }
