@@ -51,10 +51,12 @@ func (h *hasher) sum(kind code.Kind, value string) [32]byte {
 }
 
 // blind returns the blind index of a normalized value under one index key
-// version.
+// version: 128 bits of the HMAC, plenty for de-duplication. The kind is
+// part of the HMAC's input and the version selects its key, so one index
+// over all kinds and versions stays unique.
 func (ks *keySet) blind(version int, kind code.Kind, normalized pii.Value) []byte {
 	h := ks.index[version].sum(kind, normalized.Reveal())
-	return h[:]
+	return h[:16]
 }
 
 // valueHash returns the audit value hash of a normalized value: 128 bits,

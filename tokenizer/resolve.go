@@ -104,7 +104,7 @@ func readRow(tx *store.Tx, c code.Code) (row, error) {
 	var kind int
 	var kv sql.NullInt64
 	var erasedAt sql.NullInt64
-	err := tx.QueryRow("SELECT kind, key_version, ciphertext, erased_at FROM tokens WHERE code = ?", c.String()).
+	err := tx.QueryRow("SELECT kind, key_version, ciphertext, erased_at FROM tokens WHERE code_key = ? AND code = ?", c.Key(), c.String()).
 		Scan(&kind, &kv, &r.ciphertext, &erasedAt)
 	r.kind, r.keyVersion, r.erased = code.Kind(kind), int(kv.Int64), erasedAt.Valid
 	return r, err
@@ -137,7 +137,7 @@ func (t *Tokenizer) Erase(ctx context.Context, p Principal, reason Reason, refer
 		for i, c := range codes {
 			out[i] = Outcome{Code: c}
 			res, err := tx.Exec(`UPDATE tokens SET blind = NULL, index_version = NULL, ciphertext = NULL, key_version = NULL, erased_at = ?
-				WHERE code = ? AND erased_at IS NULL`, now, c.String())
+				WHERE code_key = ? AND code = ? AND erased_at IS NULL`, now, c.Key(), c.String())
 			if err != nil {
 				return fmt.Errorf("erase %s: %w", c, err)
 			}

@@ -155,7 +155,7 @@ func (t *Tokenizer) KeyStatus(ctx context.Context) (KeyStatus, error) {
 	return s, nil
 }
 
-// RewrapStep looks at the next RewrapBatch live rows in code order (from
+// RewrapStep looks at the next RewrapBatch live rows in table order (from
 // where the previous step stopped) and moves those still on an older vault
 // or index key to the newest, in one transaction. It reports how many rows
 // it moved and whether re-encryption is complete: when a pass reaches the
@@ -166,12 +166,13 @@ func (t *Tokenizer) RewrapStep(ctx context.Context) (moved int, done bool, err e
 		moved, done = 0, false
 		ks := t.ring.snapshot()
 		iv := ks.indexVersion[0]
-		rows, err := tx.Query(`SELECT code, key_version, index_version, ciphertext FROM tokens
-			WHERE code > ? AND erased_at IS NULL ORDER BY code LIMIT ?`, t.rewrapFrom, t.cfg.RewrapBatch)
+		rows, err := tx.Query(`SELECT id, code, key_version, index_version, ciphertext FROM tokens
+			WHERE id > ? AND erased_at IS NULL ORDER BY id LIMIT ?`, t.rewrapFrom, t.cfg.RewrapBatch)
 		if err != nil {
 			return err
 		}
 		type old struct {
+			id     int64
 			c      code.Code
 			kv, iv int
 			ct     []byte
@@ -180,7 +181,7 @@ func (t *Tokenizer) RewrapStep(ctx context.Context) (moved int, done bool, err e
 		for rows.Next() {
 			var s string
 			var o old
-			if err := rows.Scan(&s, &o.kv, &o.iv, &o.ct); err != nil {
+			if err := rows.Scan(&o.id, &s, &o.kv, &o.iv, &o.ct); err != nil {
 				rows.Close()
 				return err
 			}
@@ -210,19 +211,18 @@ func (t *Tokenizer) RewrapStep(ctx context.Context) (moved int, done bool, err e
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec("UPDATE tokens SET key_version = ?, ciphertext = ?, index_version = ?, blind = ? WHERE code = ?",
-				kv, ct, iv, ks.blind(iv, o.c.Kind(), n), o.c.String()); err != nil {
+			if _, err := tx.Exec("UPDATE tokens SET key_version = ?, ciphertext = ?, index_version = ?, blind = ? WHERE id = ?",
+				kv, ct, iv, ks.blind(iv, o.c.Kind(), n), o.id); err != nil {
 				return fmt.Errorf("rewrap %s: %w", o.c, err)
 			}
 			moved++
 		}
-		next := ""
 		if len(window) == t.cfg.RewrapBatch {
-			next = window[len(window)-1].c.String()
+			next := window[len(window)-1].id
 			tx.OnCommit(func() { t.rewrapFrom = next })
 			return nil
 		}
-		tx.OnCommit(func() { t.rewrapFrom = "" })
+		tx.OnCommit(func() { t.rewrapFrom = 0 })
 		// The pass reached the end of the table. Another process may have
 		// written rows behind the cursor under an older key: check once.
 		var left int

@@ -189,9 +189,9 @@ func (t *Tokenizer) lookupOrCreate(tx *store.Tx, ks *keySet, kind code.Kind, nor
 		if err != nil {
 			return code.Code{}, false, err
 		}
-		res, err := tx.Exec(`INSERT INTO tokens (code, kind, index_version, blind, key_version, ciphertext, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			c.String(), int(kind), ks.indexVersion[0], newest, kv, ct, time.Now().UnixMilli())
+		res, err := tx.Exec(`INSERT INTO tokens (code_key, code, kind, index_version, blind, key_version, ciphertext, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			c.Key(), c.String(), int(kind), ks.indexVersion[0], newest, kv, ct, time.Now().UnixMilli())
 		if err != nil {
 			return code.Code{}, false, fmt.Errorf("insert token: %w", err)
 		}
@@ -202,14 +202,15 @@ func (t *Tokenizer) lookupOrCreate(tx *store.Tx, ks *keySet, kind code.Kind, nor
 		if err != nil || ok {
 			return existing, false, err
 		}
-		// Not the blind index: a 128-bit collision on the code. Draw again.
+		// Not the blind index: another code shares this one's 64-bit key.
+		// Draw again.
 	}
 }
 
 // lookup finds the live code with a blind index under one index version.
 func lookup(tx *store.Tx, kind code.Kind, version int, blind []byte) (code.Code, bool, error) {
 	var s string
-	err := tx.QueryRow("SELECT code FROM tokens WHERE kind = ? AND index_version = ? AND blind = ?", int(kind), version, blind).Scan(&s)
+	err := tx.QueryRow("SELECT code FROM tokens WHERE blind = ? AND kind = ? AND index_version = ?", blind, int(kind), version).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return code.Code{}, false, nil
 	}
@@ -226,7 +227,7 @@ func lookup(tx *store.Tx, kind code.Kind, version int, blind []byte) (code.Code,
 // isLive reports whether c exists and is not erased.
 func isLive(tx *store.Tx, c code.Code) (bool, error) {
 	var n int
-	err := tx.QueryRow("SELECT count(*) FROM tokens WHERE code = ? AND erased_at IS NULL", c.String()).Scan(&n)
+	err := tx.QueryRow("SELECT count(*) FROM tokens WHERE code_key = ? AND code = ? AND erased_at IS NULL", c.Key(), c.String()).Scan(&n)
 	return n > 0, err
 }
 

@@ -57,7 +57,7 @@ type Tokenizer struct {
 	log   *slog.Logger
 	wake  chan struct{} // nudges Run after a rotation
 
-	rewrapFrom string // re-encryption cursor; touched only inside write transactions
+	rewrapFrom int64 // re-encryption cursor (a row id); touched only inside write transactions
 }
 
 // New checks cfg and returns a Tokenizer. It does no I/O.

@@ -21,8 +21,17 @@ CREATE TABLE data_keys (
 -- The token vault. A live row has a blind index and ciphertext; an erased
 -- row keeps only its code, kind and times (a tombstone), so the code
 -- answers "erased" forever and its value can be tokenized afresh.
+--
+-- Rows are appended in rowid order. The two lookups go through small
+-- indexes: code_key (the first 64 of the code's 128 random bits) and blind
+-- (128 bits of the HMAC, whose input already holds the kind and whose key
+-- is the index-key version). Codes and blind indexes are random, so every
+-- new value lands at a random place in both; small entries keep those
+-- B-trees, and the pages each commit dirties, few.
 CREATE TABLE tokens (
-	code          TEXT    PRIMARY KEY,
+	id            INTEGER PRIMARY KEY,
+	code_key      INTEGER NOT NULL,
+	code          TEXT    NOT NULL,
 	kind          INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 4),
 	index_version INTEGER,
 	blind         BLOB,
@@ -32,11 +41,11 @@ CREATE TABLE tokens (
 	erased_at     INTEGER,
 	CHECK ((erased_at IS NULL) = (ciphertext IS NOT NULL)),
 	CHECK ((blind IS NULL) = (ciphertext IS NULL))
-) STRICT, WITHOUT ROWID;
--- The only secondary index: every new value costs one insert here and one
--- in the table. Re-encryption walks the table in code order instead of
--- using indexes on the key versions.
-CREATE UNIQUE INDEX tokens_blind ON tokens (kind, index_version, blind) WHERE blind IS NOT NULL;
+) STRICT;
+-- Unique: a 64-bit collision between two codes makes the insert draw a
+-- new code.
+CREATE UNIQUE INDEX tokens_code ON tokens (code_key);
+CREATE UNIQUE INDEX tokens_blind ON tokens (blind) WHERE blind IS NOT NULL;
 
 -- The audit log: one row per entry, seq = leaf index from 0. body is the
 -- entry's canonical JSON; hashes holds the RFC 6962 tree hashes this leaf

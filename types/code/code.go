@@ -128,6 +128,17 @@ func New(kind Kind, r io.Reader) (Code, error) {
 // Kind returns the code's kind.
 func (c Code) Kind() Kind { return c.kind }
 
+// Key returns the first 64 of the code's random bits as an integer, for a
+// compact database index. Two codes can share a key (rarely); the code
+// itself decides.
+func (c Code) Key() int64 {
+	var k uint64
+	for _, b := range c.id[:8] {
+		k = k<<8 | uint64(b)
+	}
+	return int64(k)
+}
+
 // IsZero reports whether c is the zero Code.
 func (c Code) IsZero() bool { return c.kind == 0 }
 

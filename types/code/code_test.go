@@ -208,3 +208,13 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestKeyIsTheFirst64Bits(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		c, _ := New(Name, nil)
+		want := int64(new(big.Int).SetBytes(c.id[:8]).Uint64())
+		if c.Key() != want {
+			t.Fatalf("%s: Key %d, want %d", c, c.Key(), want)
+		}
+	}
+}
