@@ -117,25 +117,8 @@ func (r *Ring) ensure(tx *store.Tx) error {
 // load reads every data key and unwraps the ones not already known.
 func (r *Ring) load(tx *store.Tx) error {
 	ctx := tx.Context()
-	rows, err := tx.Query("SELECT purpose, version, wrapped FROM data_keys WHERE state = 'active' ORDER BY purpose, version")
+	all, err := readDataKeys(tx)
 	if err != nil {
-		return fmt.Errorf("read data keys: %w", err)
-	}
-	type row struct {
-		purpose, wrapped string
-		version          int
-	}
-	var all []row
-	for rows.Next() {
-		var x row
-		if err := rows.Scan(&x.purpose, &x.version, &x.wrapped); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	var vkey string
@@ -212,6 +195,30 @@ func (r *Ring) load(tx *store.Tx) error {
 	sort.Sort(sort.Reverse(sort.IntSlice(ks.indexVersion)))
 	r.cur.Store(ks)
 	return nil
+}
+
+// dataKey is one row of the data_keys table.
+type dataKey struct {
+	purpose, wrapped string
+	version          int
+}
+
+// readDataKeys returns every stored data key, wrapped.
+func readDataKeys(tx *store.Tx) ([]dataKey, error) {
+	rows, err := tx.Query("SELECT purpose, version, wrapped FROM data_keys ORDER BY purpose, version")
+	if err != nil {
+		return nil, fmt.Errorf("read data keys: %w", err)
+	}
+	defer rows.Close()
+	var all []dataKey
+	for rows.Next() {
+		var d dataKey
+		if err := rows.Scan(&d.purpose, &d.version, &d.wrapped); err != nil {
+			return nil, fmt.Errorf("read data keys: %w", err)
+		}
+		all = append(all, d)
+	}
+	return all, rows.Err()
 }
 
 // Created lists the data-key purposes this process created on a fresh

@@ -94,24 +94,10 @@ func (t *Tokenizer) RotateKeys(ctx context.Context, p Principal) (Rotation, erro
 // rewrapDataKeys re-wraps every stored data key under the provider's newest
 // KEK version.
 func rewrapDataKeys(tx *store.Tx, prov keys.Provider) error {
-	rows, err := tx.Query("SELECT purpose, version, wrapped FROM data_keys")
+	all, err := readDataKeys(tx)
 	if err != nil {
 		return err
 	}
-	type dk struct {
-		purpose, wrapped string
-		version          int
-	}
-	var all []dk
-	for rows.Next() {
-		var d dk
-		if err := rows.Scan(&d.purpose, &d.version, &d.wrapped); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, d)
-	}
-	rows.Close()
 	for _, d := range all {
 		w, err := prov.Rewrap(tx.Context(), d.wrapped)
 		if err != nil {

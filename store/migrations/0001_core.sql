@@ -7,13 +7,13 @@ CREATE TABLE meta (
 ) STRICT;
 
 -- Data keys (vault encryption, blind index, audit value hashes, checkpoint
--- signing), each wrapped by the key provider's KEK. A purpose has one
--- active version at a time; older versions stay until nothing uses them.
+-- signing), each wrapped by the key provider's KEK. The newest version of
+-- a purpose is the one in use; older versions stay until re-encryption has
+-- moved every row off them, and are then deleted.
 CREATE TABLE data_keys (
 	purpose    TEXT    NOT NULL,
 	version    INTEGER NOT NULL CHECK (version > 0),
 	wrapped    TEXT    NOT NULL,
-	state      TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'retired')),
 	created_at INTEGER NOT NULL,
 	PRIMARY KEY (purpose, version)
 ) STRICT;
