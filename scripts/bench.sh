@@ -3,7 +3,7 @@
 # this machine in one run, and prints each figure, its reference and the
 # ratio, against the targets in DESIGN.md §6. Figures are ops/s (values or
 # codes per second); every tokenize and resolve is audited and durable
-# (SQLite synchronous=FULL) before it returns.
+# (the SQLite WAL fdatasync-ed) before it returns.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH=/usr/local/go/bin:$PATH

@@ -115,5 +115,8 @@ func (db *DB) applyOne(ctx context.Context, m Migration) error {
 	if err := tx.Commit(); err != nil {
 		return fault.E("store.migrate", fault.Unavailable, fmt.Errorf("commit migration %04d: %w", m.Version, err))
 	}
+	if err := db.syncWAL(); err != nil {
+		return fault.E("store.migrate", fault.Unavailable, fmt.Errorf("sync migration %04d: %w", m.Version, err))
+	}
 	return nil
 }

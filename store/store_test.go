@@ -31,7 +31,7 @@ func TestOpenSetsPragmasAndMode(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	db := open(t, path)
 	ctx := context.Background()
-	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "wal_autocheckpoint": "10000", "cache_size": "-32768"} {
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "wal_autocheckpoint": "10000", "cache_size": "-32768"} {
 		var got string
 		if err := db.w.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
 			t.Fatal(err)

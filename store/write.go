@@ -116,40 +116,53 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	db.leading = true
 	for {
-		// Lead until our own operation has been committed, then hand the
-		// leadership to the oldest waiter so no caller leads forever.
 		n := min(len(db.queue), db.cfg.MaxBatch)
 		batch := db.queue[:n:n]
 		db.queue = db.queue[n:]
 		db.mu.Unlock()
-		db.commit(batch)
+		results := db.commit(batch)
+		// Pipelined group commit: the batch is committed to the WAL but
+		// not yet on disk. Hand the writer to the oldest waiter first, so
+		// the next batch runs while this one is synced, then sync and
+		// only then answer this batch's callers.
 		db.mu.Lock()
-		select {
-		case r := <-o.done:
-			if len(db.queue) > 0 {
-				// The oldest waiter leads next; its op stays at the front
-				// of the queue and goes into its first batch.
-				db.queue[0].done <- result{lead: true}
-			} else {
-				db.leading = false
-			}
-			db.mu.Unlock()
-			return r.err
-		default:
-			// Our op was beyond MaxBatch; run another batch.
+		if len(db.queue) > 0 {
+			db.queue[0].done <- result{lead: true}
+		} else {
+			db.leading = false
 		}
+		db.mu.Unlock()
+		if err := db.syncWAL(); err != nil {
+			for i := range results {
+				if results[i] == nil {
+					results[i] = fault.E("store.Write", fault.Unavailable, fmt.Errorf("sync WAL: %w", err))
+				}
+			}
+		}
+		for i, o := range batch {
+			o.done <- result{err: results[i]}
+		}
+		// Our own op was in this batch, or (beyond MaxBatch) still queued:
+		// then we get its result, or the lead again, from whoever leads.
+		r := <-o.done
+		if !r.lead {
+			return r.err
+		}
+		db.mu.Lock()
 	}
 }
 
-// commit runs one batch and delivers every operation's result.
-func (db *DB) commit(batch []*op) {
+// commit runs one batch in one transaction and returns every operation's
+// result. The commit reaches the WAL but is not synced; the caller syncs
+// before answering anyone.
+func (db *DB) commit(batch []*op) []error {
 	errs := make([]error, len(batch))
 	tx, err := db.begin(batch)
 	if err != nil {
-		for _, o := range batch {
-			o.done <- result{err: fault.E("store.Write", fault.Unavailable, err)}
+		for i := range errs {
+			errs[i] = fault.E("store.Write", fault.Unavailable, err)
 		}
-		return
+		return errs
 	}
 	var commits, rollbacks []func()
 	stmts := map[string]*sql.Stmt{}
@@ -166,17 +179,15 @@ func (db *DB) commit(batch []*op) {
 			rollbacks[i]()
 		}
 		db.dataVersion = -1 // reload caches on the next batch
-		for _, o := range batch {
-			o.done <- result{err: fault.E("store.Write", fault.Unavailable, fmt.Errorf("commit: %w", err))}
+		for i := range errs {
+			errs[i] = fault.E("store.Write", fault.Unavailable, fmt.Errorf("commit: %w", err))
 		}
-		return
+		return errs
 	}
 	for _, f := range commits {
 		f()
 	}
-	for i, o := range batch {
-		o.done <- result{err: errs[i]}
-	}
+	return errs
 }
 
 // begin opens the batch transaction and runs external-change hooks.

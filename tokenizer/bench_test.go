@@ -15,8 +15,8 @@ import (
 // The benchmarks below report ops/s (values or codes per second) so that
 // scripts/bench.sh can print them next to Vault Transit's figures from the
 // same run and the targets in DESIGN.md §6. Durability is real: every
-// operation's audit entry is committed with synchronous=FULL before the
-// call returns.
+// operation and its audit entry are committed and the WAL fdatasync-ed
+// before the call returns.
 
 const benchBatch = 100
 
