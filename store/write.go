@@ -139,8 +139,8 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 				}
 			}
 		}
-		for i, o := range batch {
-			o.done <- result{err: results[i]}
+		for i, b := range batch {
+			b.done <- result{err: results[i]}
 		}
 		// Our own op was in this batch, or (beyond MaxBatch) still queued:
 		// then we get its result, or the lead again, from whoever leads.
