@@ -221,3 +221,38 @@ func BenchmarkWriteParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestSmallBatches forces leaders whose own operation does not fit in the
+// batch they run, and hand-offs on every batch.
+func TestSmallBatches(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "k.db"), MaxBatch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- db.Write(ctx, func(tx *Tx) error {
+				_, err := tx.Exec("INSERT INTO meta VALUES (?, 'v')", fmt.Sprint(i))
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	db.Read().QueryRowContext(ctx, "SELECT count(*) FROM meta").Scan(&n)
+	if n != 200 {
+		t.Fatalf("%d rows, want 200", n)
+	}
+}
