@@ -67,10 +67,7 @@ func (t *Tokenizer) RotateKeys(ctx context.Context, p Principal) (Rotation, erro
 				rot.IndexVersion = v
 			}
 		}
-		if err := t.ring.load(tx); err != nil {
-			return err
-		}
-		_, err := t.audit.Append(tx, audit.Entry{
+		if _, err := t.audit.Append(tx, audit.Entry{
 			Actor: p.Actor, Remote: p.Remote, RequestID: p.RequestID, Action: action, Result: "ok",
 			Detail: map[string]string{
 				"provider":      prov.Name(),
@@ -78,8 +75,13 @@ func (t *Tokenizer) RotateKeys(ctx context.Context, p Principal) (Rotation, erro
 				"vault_version": strconv.Itoa(rot.VaultVersion),
 				"index_version": strconv.Itoa(rot.IndexVersion),
 			},
-		})
-		return err
+		}); err != nil {
+			return err
+		}
+		// Last: nothing in this operation may fail after the ring holds the
+		// new keys, or rows could be sealed under a key that was rolled
+		// back. A failed commit makes the store reload the ring.
+		return t.ring.load(tx)
 	})
 	if err != nil {
 		return Rotation{}, err
@@ -228,14 +230,13 @@ func (t *Tokenizer) RewrapStep(ctx context.Context) (moved int, done bool, err e
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // nothing was pending
 		}
-		if err := t.ring.load(tx); err != nil {
-			return err
-		}
-		_, err = t.audit.Append(tx, audit.Entry{
+		if _, err := t.audit.Append(tx, audit.Entry{
 			Actor: audit.Actor{Type: audit.ActorSystem, ID: "tokenizer"}, Action: audit.ActionKeyRewrap, Result: audit.ResultOK,
 			Detail: map[string]string{"vault_version": strconv.Itoa(ks.vaultActive), "index_version": strconv.Itoa(iv)},
-		})
-		return err
+		}); err != nil {
+			return err
+		}
+		return t.ring.load(tx) // last, as in RotateKeys
 	})
 	return moved, done, err
 }

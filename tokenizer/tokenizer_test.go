@@ -515,3 +515,38 @@ func TestRunReencryptsInBackground(t *testing.T) {
 		t.Fatalf("%d key.rewrap entries, want 1", rewrap)
 	}
 }
+
+// rotateFailsAudit fails only the key.rotate entry, after the operation
+// has written its new keys.
+type rotateFailsAudit struct{ *audit.Log }
+
+func (a rotateFailsAudit) Append(tx *store.Tx, e audit.Entry) (int64, error) {
+	if e.Action == audit.ActionKeyRotate {
+		return 0, errors.New("disk full")
+	}
+	return a.Log.Append(tx, e)
+}
+
+// TestFailedRotationLeavesKeysAlone: a rotation whose audit entry cannot
+// be written rolls back, and nothing is sealed under the rolled-back keys.
+func TestFailedRotationLeavesKeysAlone(t *testing.T) {
+	e := newEnv(t, localProvider)
+	ctx := context.Background()
+	tk, err := New(Config{DB: e.db, Ring: e.ring, Audit: rotateFailsAudit{e.log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.RotateKeys(ctx, admin); err == nil {
+		t.Fatal("rotation succeeded without its audit entry")
+	}
+	c := e.code(t, code.Name, "Пост Ротации")
+	reopened := openEnv(t, e.dir, localProvider(t, e.dir))
+	if r := reopened.resolve(t, c); r[0].Err != nil {
+		t.Fatalf("a value tokenized after the failed rotation does not resolve after a restart: %v", r[0].Err)
+	}
+	var versions int
+	e.db.Read().QueryRow("SELECT count(*) FROM data_keys WHERE version > 1").Scan(&versions)
+	if versions != 0 {
+		t.Fatalf("%d data keys of the failed rotation were stored", versions)
+	}
+}
