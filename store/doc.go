@@ -11,13 +11,13 @@
 // Writes go through DB.Write, which implements pipelined group commit
 // without a background goroutine: concurrent callers queue their
 // operations; one of them (the leader) runs the whole queue in a single
-// IMMEDIATE transaction, each operation inside its own SAVEPOINT, and
-// commits once (synchronous=NORMAL: the WAL is written, not synced). It
-// then hands the writer to the oldest waiter, whose batch runs while the
-// old leader syncs the WAL and only then answers its batch. An operation
-// that fails is rolled back to its savepoint and gets its own error; the
-// rest of the batch commits. A failed commit or sync fails every operation
-// in the batch. Write returns only after the operation is durable.
+// IMMEDIATE transaction and commits once (synchronous=NORMAL: the WAL is
+// written, not synced). It then hands the writer to the oldest waiter,
+// whose batch runs while the old leader syncs the WAL and only then
+// answers its batch. An operation that fails gets its own error: the batch
+// is rolled back and run again without it, so operations must be safe to
+// run more than once. A failed commit or sync fails every operation in the
+// batch. Write returns only after the operation is durable.
 //
 // Other processes (the `kordon` command line next to a running daemon) may
 // write the same file; SQLite serializes them with its file lock and the

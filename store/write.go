@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"kordon/types/fault"
@@ -71,9 +70,10 @@ func (t *Tx) stmt(query string) (*sql.Stmt, error) {
 // updating in-memory state that must match committed data only.
 func (t *Tx) OnCommit(f func()) { t.onCommit = append(t.onCommit, f) }
 
-// OnRollback registers f to run if this operation is rolled back (its own
-// failure or a failed commit), for undoing in-memory state changed inside
-// the operation.
+// OnRollback registers f to run if this run of the operation is rolled
+// back (its own failure, another operation's failure before the batch is
+// run again, or a failed commit), for undoing in-memory state changed
+// inside the operation.
 func (t *Tx) OnRollback(f func()) { t.onRollback = append(t.onRollback, f) }
 
 type op struct {
@@ -94,7 +94,12 @@ type result struct {
 // operation's OnRollback hooks run and Write fails with a fault.Unavailable
 // error.
 //
-// fn must not call Write (it would deadlock) and must not keep the Tx.
+// fn may run more than once: when another operation of its batch fails,
+// the batch is rolled back (fn's OnRollback hooks run) and run again
+// without that operation. So fn must start from scratch each time — assign
+// its results, do not accumulate them — and keep no Tx.
+//
+// fn must not call Write (it would deadlock).
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -155,43 +160,75 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 // commit runs one batch in one transaction and returns every operation's
 // result. The commit reaches the WAL but is not synced; the caller syncs
 // before answering anyone.
+//
+// Operations run without savepoints: when one fails, the whole transaction
+// is rolled back (running every OnRollback hook registered so far) and the
+// batch runs again without it. Failures are rare — refusals and invalid
+// values are results, not failed operations — so this is cheaper than a
+// SAVEPOINT and RELEASE around every operation.
 func (db *DB) commit(batch []*op) []error {
 	errs := make([]error, len(batch))
-	tx, err := db.begin(batch)
-	if err != nil {
-		for i := range errs {
-			errs[i] = fault.E("store.Write", fault.Unavailable, err)
+	failed := make([]bool, len(batch))
+	for {
+		tx, err := db.begin()
+		if err != nil {
+			for i := range errs {
+				if !failed[i] {
+					errs[i] = fault.E("store.Write", fault.Unavailable, err)
+				}
+			}
+			return errs
 		}
-		return errs
-	}
-	var commits, rollbacks []func()
-	stmts := map[string]*sql.Stmt{}
-	for i, o := range batch {
-		t := &Tx{db: db, tx: tx, ctx: o.ctx, stmts: stmts}
-		errs[i] = db.runOp(t, o)
-		if errs[i] == nil {
-			commits = append(commits, t.onCommit...)
+		var commits, rollbacks []func()
+		stmts := map[string]*sql.Stmt{}
+		replay := false
+		for i, o := range batch {
+			if failed[i] {
+				continue
+			}
+			t := &Tx{db: db, tx: tx, ctx: o.ctx, stmts: stmts}
+			err := runOp(t, o)
 			rollbacks = append(rollbacks, t.onRollback...)
+			if err != nil {
+				errs[i], failed[i] = err, true
+				replay = true
+				break
+			}
+			commits = append(commits, t.onCommit...)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		for i := len(rollbacks) - 1; i >= 0; i-- {
-			rollbacks[i]()
+		if replay {
+			undo(rollbacks)
+			if err := tx.Rollback(); err != nil {
+				db.dataVersion = -1 // reload caches on the next begin
+			}
+			continue
 		}
-		db.dataVersion = -1 // reload caches on the next batch
-		for i := range errs {
-			errs[i] = fault.E("store.Write", fault.Unavailable, fmt.Errorf("commit: %w", err))
+		if err := tx.Commit(); err != nil {
+			undo(rollbacks)
+			db.dataVersion = -1 // reload caches on the next batch
+			for i := range errs {
+				if !failed[i] {
+					errs[i] = fault.E("store.Write", fault.Unavailable, fmt.Errorf("commit: %w", err))
+				}
+			}
+			return errs
+		}
+		for _, f := range commits {
+			f()
 		}
 		return errs
 	}
-	for _, f := range commits {
-		f()
+}
+
+// undo runs rollback hooks, newest first.
+func undo(hooks []func()) {
+	for i := len(hooks) - 1; i >= 0; i-- {
+		hooks[i]()
 	}
-	return errs
 }
 
 // begin opens the batch transaction and runs external-change hooks.
-func (db *DB) begin(batch []*op) (*sql.Tx, error) {
+func (db *DB) begin() (*sql.Tx, error) {
 	ctx := context.Background() // a batch outlives any one caller's context
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -218,31 +255,14 @@ func (db *DB) begin(batch []*op) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// runOp runs one operation inside a savepoint.
-func (db *DB) runOp(t *Tx, o *op) (err error) {
+// runOp runs one operation, turning a panic into its error.
+func runOp(t *Tx, o *op) (err error) {
 	if err := o.ctx.Err(); err != nil {
 		return err
-	}
-	if _, err := t.tx.ExecContext(context.Background(), "SAVEPOINT op"); err != nil {
-		return fault.E("store.Write", fault.Unavailable, fmt.Errorf("savepoint: %w", err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fault.E("store.Write", fault.Internal, fmt.Errorf("operation panicked: %v", p))
-		}
-		if err == nil {
-			if _, rerr := t.tx.ExecContext(context.Background(), "RELEASE op"); rerr != nil {
-				err = fault.E("store.Write", fault.Unavailable, fmt.Errorf("release savepoint: %w", rerr))
-			} else {
-				return
-			}
-		}
-		for i := len(t.onRollback) - 1; i >= 0; i-- {
-			t.onRollback[i]()
-		}
-		t.onCommit, t.onRollback = nil, nil
-		if _, rerr := t.tx.ExecContext(context.Background(), "ROLLBACK TO op; RELEASE op"); rerr != nil {
-			err = errors.Join(err, fault.E("store.Write", fault.Unavailable, fmt.Errorf("rollback to savepoint: %w", rerr)))
 		}
 	}()
 	return o.fn(t)

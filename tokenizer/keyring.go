@@ -61,6 +61,7 @@ func OpenRing(ctx context.Context, db *store.DB, p keys.Provider, origin string)
 	}
 	r := &Ring{db: db, provider: p, origin: origin}
 	err := db.Write(ctx, func(tx *store.Tx) error {
+		r.created = nil // the operation may run more than once
 		if err := r.ensure(tx); err != nil {
 			return err
 		}
