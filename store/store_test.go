@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
@@ -261,5 +262,44 @@ func TestSmallBatches(t *testing.T) {
 	db.Read().QueryRowContext(ctx, "SELECT count(*) FROM meta").Scan(&n)
 	if n != 200 {
 		t.Fatalf("%d rows, want 200", n)
+	}
+}
+
+// TestEveryOperationFails: a batch in which every operation fails (as with
+// a damaged audit log) answers each with its own error and commits nothing.
+func TestEveryOperationFails(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "k.db"))
+	var wg sync.WaitGroup
+	var runs atomic.Int64
+	failures := make(chan error, 300)
+	for i := 0; i < 300; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failures <- db.Write(ctx, func(tx *Tx) error {
+				runs.Add(1)
+				if _, err := tx.Exec("INSERT INTO meta VALUES (?, 'v')", fmt.Sprint(i)); err != nil {
+					return err
+				}
+				return errors.New("audit log damaged")
+			})
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	for err := range failures {
+		if err == nil || err.Error() != "audit log damaged" {
+			t.Fatalf("got %v", err)
+		}
+	}
+	var n int
+	db.Read().QueryRowContext(ctx, "SELECT count(*) FROM meta").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d rows committed", n)
+	}
+	// Replays are bounded: at most maxReplays+1 runs per operation.
+	if r := runs.Load(); r > 300*(maxReplays+1) {
+		t.Fatalf("%d runs for 300 operations", r)
 	}
 }

@@ -169,7 +169,18 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) commit(batch []*op) []error {
 	errs := make([]error, len(batch))
 	failed := make([]bool, len(batch))
-	for {
+	for replays := 0; ; replays++ {
+		if replays == maxReplays && len(batch) > 1 {
+			// Many failures (a damaged audit log fails every append):
+			// stop replaying and give each remaining operation a
+			// transaction of its own, so the work stays linear.
+			for i := range batch {
+				if !failed[i] {
+					errs[i] = db.commit(batch[i : i+1])[0]
+				}
+			}
+			return errs
+		}
 		tx, err := db.begin()
 		if err != nil {
 			for i := range errs {
@@ -219,6 +230,9 @@ func (db *DB) commit(batch []*op) []error {
 		return errs
 	}
 }
+
+// maxReplays bounds how often one batch is run again after failures.
+const maxReplays = 16
 
 // undo runs rollback hooks, newest first.
 func undo(hooks []func()) {
