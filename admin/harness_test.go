@@ -22,7 +22,7 @@ import (
 	"kordon/audit"
 	"kordon/store"
 	"kordon/tokenizer"
-	"kordon/tokenizer/keys"
+	"kordon/tokenizer/tokenizertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -61,6 +61,7 @@ func (s *syncBuffer) String() string {
 // harness is one appliance's admin API over a real database, key provider,
 // audit log, tokenizer and API-key store, served through Handler.
 type harness struct {
+	core     *tokenizertest.Env
 	db       *store.DB
 	audit    *audit.Log
 	tk       *tokenizer.Tokenizer
@@ -76,36 +77,11 @@ type harness struct {
 // newHarness builds a harness; edit adjusts the admin Config.
 func newHarness(t *testing.T, edit func(*admin.Config)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "kordon.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	prov, err := keys.NewLocal(keys.LocalConfig{Path: filepath.Join(dir, "kek.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := tokenizer.OpenRing(ctx, db, prov, "kordon.test/admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ring.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := ring.Verifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, err := audit.New(audit.Config{DB: db, Signer: signer, Verifier: verifier, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk, err := tokenizer.New(tokenizer.Config{DB: db, Ring: ring, Audit: log, Logger: logger})
+	core := tokenizertest.New(t, tokenizertest.Options{Logger: logger, Origin: "kordon.test/admin"})
+	dir, db, prov, log, tk := core.Dir, core.DB, core.Provider, core.Audit, core.Tokenizer
+	verifier, err := core.Ring.Verifier()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +108,7 @@ func newHarness(t *testing.T, edit func(*admin.Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{db: db, audit: log, tk: tk, keys: ks, srv: srv, h: srv.Handler(), reg: reg, logs: logs, logger: logger, verifier: verifier}
+	return &harness{core: core, db: db, audit: log, tk: tk, keys: ks, srv: srv, h: srv.Handler(), reg: reg, logs: logs, logger: logger, verifier: verifier}
 }
 
 // key creates an API key with scopes and returns its token.
@@ -214,27 +190,7 @@ func (h *harness) post(t *testing.T, path, token string, body, out any) {
 // entries returns the whole audit log with the stored bodies, read
 // without auditing the read.
 func (h *harness) entries(t *testing.T) ([]audit.Entry, [][]byte) {
-	t.Helper()
-	rows, err := h.db.Read().Query("SELECT body FROM audit_entries ORDER BY seq")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []audit.Entry
-	var bodies [][]byte
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
-		var en audit.Entry
-		if err := json.Unmarshal(b, &en); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, en)
-		bodies = append(bodies, b)
-	}
-	return out, bodies
+	return h.core.Entries(t)
 }
 
 // lastEntry returns the newest audit entry with action.

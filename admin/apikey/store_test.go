@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	"kordon/audit"
 	"kordon/store"
 	"kordon/tokenizer"
+	"kordon/tokenizer/tokenizertest"
 	"kordon/types/fault"
 	"kordon/types/pii"
 )
@@ -42,6 +41,7 @@ func (c *clock) add(d time.Duration) {
 
 // env is a Store on a fresh database with a real audit log.
 type env struct {
+	core  *tokenizertest.Env
 	db    *store.DB
 	log   *audit.Log
 	keys  *Store
@@ -52,63 +52,19 @@ var admin = audit.Actor{Type: audit.ActorCLI, ID: "root"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "kordon.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	skey, vkey, err := audit.GenerateKey("kordon.test/apikey")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := audit.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, err := audit.New(audit.Config{DB: db, Signer: signer, Verifier: verifier})
-	if err != nil {
-		t.Fatal(err)
-	}
+	core := tokenizertest.New(t, tokenizertest.Options{Origin: "kordon.test/apikey"})
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-	ks, err := New(Config{DB: db, Audit: log, Now: clk.now})
+	ks, err := New(Config{DB: core.DB, Audit: core.Audit, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, log: log, keys: ks, clock: clk}
+	return &env{core: core, db: core.DB, log: core.Audit, keys: ks, clock: clk}
 }
 
 // entries returns the audit log without auditing the read, with the
 // stored bodies.
 func (e *env) entries(t *testing.T) ([]audit.Entry, [][]byte) {
-	t.Helper()
-	rows, err := e.db.Read().Query("SELECT body FROM audit_entries ORDER BY seq")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []audit.Entry
-	var bodies [][]byte
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
-		var en struct {
-			audit.Entry
-			Time string `json:"time"`
-		}
-		if err := json.Unmarshal(b, &en); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, en.Entry)
-		bodies = append(bodies, b)
-	}
-	return out, bodies
+	return e.core.Entries(t)
 }
 
 func (e *env) create(t *testing.T, scopes ...tokenizer.Scope) (Key, string) {
