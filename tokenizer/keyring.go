@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,13 +38,10 @@ type Ring struct {
 	provider keys.Provider
 	origin   string
 
-	mu      sync.RWMutex
-	vault   map[int]cipher.AEAD
-	index   map[int][]byte
-	wrapped map[string]map[int]string // purpose → version → wrapped text, to detect changes
-	audit   []byte
-	skey    string
-	vkey    string
+	// secrets maps each stored key's wrapped text to its unwrapped bytes,
+	// so a reload unwraps only what changed. load, its only user, runs
+	// inside write transactions, which the store runs one at a time.
+	secrets map[string][]byte
 	created []string // purposes created by this process's Open
 	cur     atomic.Pointer[keySet]
 }
@@ -115,85 +111,48 @@ func (r *Ring) ensure(tx *store.Tx) error {
 	return nil
 }
 
-// load reads every data key and unwraps the ones not already known.
+// load reads every data key, unwraps the ones not already known, and
+// publishes a new snapshot.
 func (r *Ring) load(tx *store.Tx) error {
-	ctx := tx.Context()
 	all, err := readDataKeys(tx)
 	if err != nil {
 		return err
 	}
-	var vkey string
-	if err := tx.QueryRow("SELECT value FROM meta WHERE key = ?", metaVerifierKey).Scan(&vkey); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	ks := &keySet{vault: map[int]cipher.AEAD{}, index: map[int]*hasher{}}
+	if err := tx.QueryRow("SELECT value FROM meta WHERE key = ?", metaVerifierKey).Scan(&ks.vkey); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-
-	r.mu.RLock()
-	known := r.wrapped
-	r.mu.RUnlock()
-	vault := map[int]cipher.AEAD{}
-	index := map[int][]byte{}
-	wrapped := map[string]map[int]string{}
-	var audit []byte
-	var skey string
-	for _, x := range all {
-		if wrapped[x.purpose] == nil {
-			wrapped[x.purpose] = map[int]string{}
+	secrets := make(map[string][]byte, len(all))
+	for _, d := range all {
+		secret, ok := r.secrets[d.wrapped]
+		if !ok {
+			if secret, err = r.provider.Unwrap(tx.Context(), d.wrapped); err != nil {
+				return fault.E(fmt.Sprintf("unwrap %s key v%d", d.purpose, d.version), fault.Unavailable, err)
+			}
 		}
-		wrapped[x.purpose][x.version] = x.wrapped
-		var secret []byte
-		r.mu.RLock()
-		same := known[x.purpose][x.version] == x.wrapped
-		switch {
-		case same && x.purpose == purposeVault:
-			vault[x.version] = r.vault[x.version]
-		case same && x.purpose == purposeIndex:
-			index[x.version] = r.index[x.version]
-		case same && x.purpose == purposeAudit:
-			audit = r.audit
-		case same && x.purpose == purposeCheckpoint:
-			skey = r.skey
-		}
-		r.mu.RUnlock()
-		if same {
-			continue
-		}
-		secret, err = r.provider.Unwrap(ctx, x.wrapped)
-		if err != nil {
-			return fault.E(fmt.Sprintf("unwrap %s key v%d", x.purpose, x.version), fault.Unavailable, err)
-		}
-		switch x.purpose {
+		secrets[d.wrapped] = secret
+		switch d.purpose {
 		case purposeVault:
 			block, err := aes.NewCipher(secret)
 			if err != nil {
-				return fmt.Errorf("vault key v%d: %w", x.version, err)
+				return fmt.Errorf("vault key v%d: %w", d.version, err)
 			}
-			vault[x.version], _ = cipher.NewGCM(block)
-			clear(secret)
+			ks.vault[d.version], _ = cipher.NewGCM(block)
+			ks.vaultActive = max(ks.vaultActive, d.version)
 		case purposeIndex:
-			index[x.version] = secret
+			ks.index[d.version] = newHasher(secret, tagIndex)
+			ks.indexVersion = append(ks.indexVersion, d.version)
 		case purposeAudit:
-			audit = secret
+			ks.audit = newHasher(secret, tagAudit)
 		case purposeCheckpoint:
-			skey = string(secret)
+			ks.skey = string(secret)
 		}
 	}
-	if len(vault) == 0 || len(index) == 0 || audit == nil || skey == "" || vkey == "" {
+	if len(ks.vault) == 0 || len(ks.index) == 0 || ks.audit == nil || ks.skey == "" || ks.vkey == "" {
 		return fault.E("tokenizer.Ring", fault.Internal, errors.New("data keys missing from the database"))
 	}
-	r.mu.Lock()
-	r.vault, r.index, r.wrapped, r.audit, r.skey, r.vkey = vault, index, wrapped, audit, skey, vkey
-	r.mu.Unlock()
-	ks := &keySet{vault: vault, index: map[int]*hasher{}, audit: newHasher(audit, tagAudit)}
-	for v, k := range index {
-		ks.index[v] = newHasher(k, tagIndex)
-	}
-	for v := range vault {
-		ks.vaultActive = max(ks.vaultActive, v)
-	}
-	for v := range index {
-		ks.indexVersion = append(ks.indexVersion, v)
-	}
 	sort.Sort(sort.Reverse(sort.IntSlice(ks.indexVersion)))
+	r.secrets = secrets // keys no longer stored are forgotten
 	r.cur.Store(ks)
 	return nil
 }
@@ -230,32 +189,18 @@ func (r *Ring) Created() []string { return r.created }
 func (r *Ring) Provider() keys.Provider { return r.provider }
 
 // Signer returns the audit checkpoint signer.
-func (r *Ring) Signer() (note.Signer, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return note.NewSigner(r.skey)
-}
+func (r *Ring) Signer() (note.Signer, error) { return note.NewSigner(r.snapshot().skey) }
 
 // Verifier returns the audit checkpoint verifier.
-func (r *Ring) Verifier() (note.Verifier, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return note.NewVerifier(r.vkey)
-}
+func (r *Ring) Verifier() (note.Verifier, error) { return note.NewVerifier(r.snapshot().vkey) }
 
 // VerifierKey returns the public verifier key in signed-note form, for
 // auditors to pin outside the appliance.
-func (r *Ring) VerifierKey() string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.vkey
-}
+func (r *Ring) VerifierKey() string { return r.snapshot().vkey }
 
 // Origin returns the audit origin fixed by the checkpoint key.
 func (r *Ring) Origin() string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if v, err := note.NewVerifier(r.vkey); err == nil {
+	if v, err := note.NewVerifier(r.snapshot().vkey); err == nil {
 		return v.Name()
 	}
 	return r.origin
@@ -268,6 +213,7 @@ type keySet struct {
 	index        map[int]*hasher
 	indexVersion []int // newest first
 	audit        *hasher
+	skey, vkey   string // audit checkpoint signer and verifier keys
 }
 
 // snapshot returns the current keys; the result must not be modified.
