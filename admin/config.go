@@ -93,6 +93,9 @@ type Config struct {
 	Audit AuditLog
 	// Keys authenticates API keys. Required.
 	Keys Authenticator
+	// Trunks manages the SIP trunks (/api/v1/trunks). Default nil: the
+	// trunk routes answer 503.
+	Trunks Trunks
 	// Ready reports whether the appliance can serve (the database answers,
 	// the key provider is reachable); /readyz calls it. Default: ready
 	// whenever the listener serves.

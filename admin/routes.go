@@ -44,6 +44,12 @@ func (s *Server) routes() *echo.Echo {
 	api(http.MethodPost, "/audit/search", tokenizer.ScopeAudit, audit.ActionAuditRead, s.auditSearchValue)
 	api(http.MethodGet, "/audit/checkpoint", tokenizer.ScopeAudit, audit.ActionAuditRead, s.auditCheckpoint)
 	api(http.MethodGet, "/audit/proof/:seq", tokenizer.ScopeAudit, audit.ActionAuditRead, s.auditProof)
+	// Trunks (trunks.go): answered with 503 when Config.Trunks is nil.
+	api(http.MethodGet, "/trunks", tokenizer.ScopeConfig, audit.ActionTrunkRead, s.listTrunks)
+	api(http.MethodPost, "/trunks", tokenizer.ScopeConfig, audit.ActionTrunkCreate, s.createTrunk)
+	api(http.MethodGet, "/trunks/:id", tokenizer.ScopeConfig, audit.ActionTrunkRead, s.getTrunk)
+	api(http.MethodPut, "/trunks/:id", tokenizer.ScopeConfig, audit.ActionTrunkUpdate, s.updateTrunk)
+	api(http.MethodDelete, "/trunks/:id", tokenizer.ScopeConfig, audit.ActionTrunkDelete, s.deleteTrunk)
 	return e
 }
 

@@ -67,6 +67,18 @@ const (
 	ActionAuditRead    = "audit.read"
 	ActionAuditExport  = "audit.export"
 	ActionAuditVerify  = "audit.verify"
+
+	ActionRecordingRead   = "recording.read"   // a call recording was played or downloaded
+	ActionRecordingDelete = "recording.delete" // a call recording was deleted (by a person or by retention)
+)
+
+// Actions of the media edge's trunk configuration (media/trunk). Reads
+// are audited only when refused.
+const (
+	ActionTrunkCreate = "trunk.create"
+	ActionTrunkUpdate = "trunk.update"
+	ActionTrunkDelete = "trunk.delete"
+	ActionTrunkRead   = "trunk.read"
 )
 
 var (

@@ -18,11 +18,14 @@ const (
 	ScopeResolve  Scope = "resolve"
 	ScopeErase    Scope = "erase"
 	ScopeAudit    Scope = "audit"
-	ScopeKeys     Scope = "keys" // rotate keys; never granted to API keys
+	ScopeConfig   Scope = "config" // manage trunks and other runtime configuration; grantable to API keys
+	ScopeKeys     Scope = "keys"   // rotate keys; never granted to API keys
 )
 
 // Scopes lists every scope in a stable order.
-func Scopes() []Scope { return []Scope{ScopeTokenize, ScopeResolve, ScopeErase, ScopeAudit, ScopeKeys} }
+func Scopes() []Scope {
+	return []Scope{ScopeTokenize, ScopeResolve, ScopeErase, ScopeAudit, ScopeConfig, ScopeKeys}
+}
 
 // ParseScope checks a scope name.
 func ParseScope(s string) (Scope, error) {
@@ -31,7 +34,7 @@ func ParseScope(s string) (Scope, error) {
 			return x, nil
 		}
 	}
-	return "", fmt.Errorf("unknown scope %q (want tokenize, resolve, erase, audit or keys)", s)
+	return "", fmt.Errorf("unknown scope %q (want tokenize, resolve, erase, audit, config or keys)", s)
 }
 
 // Principal is who is asking, as established by the caller (the HTTP

@@ -12,6 +12,7 @@ import (
 	"kordon/admin/apikey"
 	"kordon/audit"
 	"kordon/config"
+	"kordon/media/trunk"
 	"kordon/store"
 	"kordon/tokenizer"
 	"kordon/tokenizer/keys"
@@ -37,6 +38,7 @@ type app struct {
 	audit    *audit.Log
 	tk       *tokenizer.Tokenizer
 	apikeys  *apikey.Store
+	trunks   *trunk.Repo
 }
 
 // openApp opens the data directory described by cfg. create says whether
@@ -104,6 +106,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, create
 		return nil, err
 	}
 	if a.apikeys, err = apikey.New(apikey.Config{DB: a.db, Audit: a.audit}); err != nil {
+		return nil, err
+	}
+	if a.trunks, err = trunk.New(trunk.Config{DB: a.db, Keys: a.provider, Audit: a.audit, Logger: logger}); err != nil {
 		return nil, err
 	}
 	return a, nil

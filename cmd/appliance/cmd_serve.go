@@ -52,6 +52,7 @@ func cmdServe(ctx context.Context, g *globals, args []string) error {
 		Tokenizer:    a.tk,
 		Audit:        a.audit,
 		Keys:         a.apikeys,
+		Trunks:       a.trunks,
 		Ready:        a.ready,
 		Registry:     reg,
 		Logger:       g.logger,
@@ -65,6 +66,7 @@ func cmdServe(ctx context.Context, g *globals, args []string) error {
 	grp.Go(func() error { return srv.Run(ctx) })
 	grp.Go(func() error { return a.audit.Run(ctx) })
 	grp.Go(func() error { return a.tk.Run(ctx) })
+	grp.Go(func() error { return a.trunks.Run(ctx) })
 	err = grp.Wait()
 	log.Info("kordon stopped")
 	return err

@@ -58,6 +58,7 @@ var commands = map[string]command{
 	"keys":    {"status | rotate the key-encryption and data keys", cmdKeys},
 	"audit":   {"verify | prove | export | search the audit log", cmdAudit},
 	"apikey":  {"create | list | revoke API keys", cmdAPIKey},
+	"trunk":   {"add | list | show | set | delete SIP trunks to the PBXs", cmdTrunk},
 	"version": {"print the version", cmdVersion},
 }
 
