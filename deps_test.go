@@ -45,6 +45,12 @@ var outbound = map[string]string{
 	// customer network, carries key material only (never a personal value)
 	// and sits below egress in the layering.
 	"tokenizer/keys": "Vault Transit key provider",
+	// The SIP edge connects to the customer's own PBXs (through sipgo) and
+	// sends RTP to them: telephony inside the customer network, where the
+	// callee's number must go. Nothing it sends reaches the vendor cloud.
+	"media": "SIP and RTP to the customer's PBX trunks",
+	// Test peers on loopback, imported only by tests.
+	"media/mediatest": "test harness for real SIP peers on 127.0.0.1",
 }
 
 type pkg struct {
