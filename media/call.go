@@ -36,15 +36,15 @@ type EndReason string
 
 // End reasons recorded in the call table and the call.ended event.
 const (
-	EndRemoteBye   EndReason = "remote-bye"   // the far end hung up
-	EndLocalBye    EndReason = "local-bye"    // the robot hung up
-	EndCancelled   EndReason = "cancelled"    // the caller gave up before the answer
-	EndRTPTimeout  EndReason = "rtp-timeout"  // no media for the inactivity timeout
+	EndRemoteBye   EndReason = "remote-bye"    // the far end hung up
+	EndLocalBye    EndReason = "local-bye"     // the robot hung up
+	EndCancelled   EndReason = "cancelled"     // the caller gave up before the answer
+	EndRTPTimeout  EndReason = "rtp-timeout"   // no media for the inactivity timeout
 	EndSessionTime EndReason = "session-timer" // the PBX stopped refreshing (RFC 4028)
-	EndMaxDuration EndReason = "max-duration" // the trunk's call limit ran out
-	EndTransferred EndReason = "transferred"  // a blind transfer was accepted
-	EndShutdown    EndReason = "shutdown"     // the appliance is stopping
-	EndFailed      EndReason = "failed"       // the call never got established
+	EndMaxDuration EndReason = "max-duration"  // the trunk's call limit ran out
+	EndTransferred EndReason = "transferred"   // a blind transfer was accepted
+	EndShutdown    EndReason = "shutdown"      // the appliance is stopping
+	EndFailed      EndReason = "failed"        // the call never got established
 )
 
 // Call is one call in progress. It carries the other party as a code only.
@@ -73,7 +73,7 @@ type Call struct {
 	dialog dialog
 	trunk  *trunk.Trunk
 
-	stopWatch func()       // stops the end-of-call watchers
+	stopWatch func()        // stops the end-of-call watchers
 	timer     *sessionTimer // RFC 4028, nil when not negotiated
 	outcome   Outcome       // outbound: how the attempt ended
 

@@ -271,4 +271,3 @@ func reasonPhrase(status int) string {
 	}
 	return "Error"
 }
-

@@ -32,7 +32,9 @@ func (t *tlsConns) peerCertificates(remote string) []*x509.Certificate {
 	return c.ConnectionState().PeerCertificates
 }
 
-func (t *tlsConns) listener(ln net.Listener) net.Listener { return &trackingListener{Listener: ln, t: t} }
+func (t *tlsConns) listener(ln net.Listener) net.Listener {
+	return &trackingListener{Listener: ln, t: t}
+}
 
 type trackingListener struct {
 	net.Listener
