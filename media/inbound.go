@@ -81,12 +81,13 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	adm, ref := e.admit(req, tx, src)
 	if ref != nil {
+		// The log names the source and the reason, never the From or the
+		// request URI, which carry numbers. It is written before the
+		// answer, so the refusal is on record once the PBX sees it.
+		e.log.Warn("inbound call refused", "src", src.Addr().String(), "status", ref.status, "why", ref.why)
 		if ref.status != 401 {
 			respond(tx, req, ref.status, ref.phrase)
 		}
-		// The log names the source and the reason, never the From or the
-		// request URI, which carry numbers.
-		e.log.Warn("inbound call refused", "src", src.Addr().String(), "status", ref.status, "why", ref.why)
 		return
 	}
 	t := adm.trunk
