@@ -196,7 +196,7 @@ func prepareSipp(t testing.TB, a SippArgs) sippRun {
 		argv = append(argv, a.Target, "-s", a.Service,
 			"-m", strconv.Itoa(a.Calls), "-r", strconv.FormatFloat(a.Rate, 'f', -1, 64),
 			"-d", strconv.FormatInt(a.Hold.Milliseconds(), 10),
-			"-timeout", strconv.Itoa(int(a.Timeout.Seconds()))+"s", "-timeout_error")
+			"-timeout", strconv.Itoa(max(1, int(a.Timeout.Seconds())))+"s", "-timeout_error")
 		if a.Limit > 0 {
 			argv = append(argv, "-l", strconv.Itoa(a.Limit))
 		}
