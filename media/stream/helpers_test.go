@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/pion/srtp/v3"
 	"go.uber.org/goleak"
 
@@ -28,6 +30,9 @@ func runEngine(t testing.TB, cfg Config) *Engine {
 	}
 	if cfg.PortMin == 0 {
 		cfg.PortMin, cfg.PortMax = 30000, 39999
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	e, err := New(cfg)
 	if err != nil {
@@ -275,8 +280,36 @@ func (p *peer) receive(d time.Duration) []byte {
 	}
 }
 
-// drain discards what has queued on the peer's socket.
+// drain discards what has queued on the peer's socket, including a packet
+// the pacer may be sending right now.
 func (p *peer) drain() {
-	for p.receive(30*time.Millisecond) != nil {
+	time.Sleep(30 * time.Millisecond)
+	for p.receive(time.Millisecond) != nil {
+	}
+}
+
+// expectHeard waits until rec has heard want from position from on, or
+// the Streams whose queues carried it have counted the shortfall as
+// overflow (a machine too loaded to keep 20 ms pacing drops live audio by
+// design), and compares.
+func expectHeard(t testing.TB, what string, rec *recorder, from int, want []int16, path ...*Stream) {
+	t.Helper()
+	overflow := func() uint64 {
+		var n uint64
+		for _, s := range path {
+			n += s.Stats().Overflow
+		}
+		return n
+	}
+	eventually(t, what, func() bool {
+		return uint64(len(rec.heard())-from)+overflow() >= uint64(len(want))
+	})
+	got := rec.heard()[from:]
+	if n := overflow(); n > 0 {
+		t.Logf("%s: %d samples dropped by a queue under load; not comparing", what, n)
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s (-sent +heard):\n%s", what, diff)
 	}
 }

@@ -71,6 +71,14 @@ func (k *Keys) check() error {
 	return nil
 }
 
+func (k *Keys) clone() *Keys {
+	return &Keys{
+		Profile:  k.Profile,
+		LocalKey: bytes.Clone(k.LocalKey), LocalSalt: bytes.Clone(k.LocalSalt),
+		RemoteKey: bytes.Clone(k.RemoteKey), RemoteSalt: bytes.Clone(k.RemoteSalt),
+	}
+}
+
 // sameLocal reports whether a and b protect what we send identically.
 func sameLocal(a, b *Keys) bool {
 	return a != nil && b != nil && a.Profile == b.Profile &&
@@ -143,6 +151,7 @@ func (p Params) normalize() (Params, error) {
 		if err := p.SRTP.check(); err != nil {
 			return p, err
 		}
+		p.SRTP = p.SRTP.clone() // the caller may reuse its buffers
 	}
 	p.Remote = unmap(p.Remote)
 	p.RemoteRTCP = unmap(p.RemoteRTCP)

@@ -105,7 +105,7 @@ func (s *Stream) receiveRTP(pkt []byte, from netip.AddrPort, now time.Time) {
 			plain, err = s.rx.prev.DecryptRTP(s.rx.plain[:0], pkt, &s.rx.hdr)
 		}
 		if err != nil {
-			s.rejected(err)
+			s.rejected(err, from)
 			return
 		}
 	} else if h.pt != s.p.PayloadType && (s.p.DTMFPayloadType == 0 || h.pt != s.p.DTMFPayloadType) {
@@ -147,7 +147,7 @@ func (s *Stream) receiveRTP(pkt []byte, from netip.AddrPort, now time.Time) {
 			s.st.Late++
 		}
 		s.rx.pcm = s.p.Codec.Decode(s.rx.pcm[:0], payload)
-		s.rx.callerQ.push(s.rx.pcm)
+		s.st.Overflow += uint64(s.rx.callerQ.push(s.rx.pcm))
 		if s.peer != nil {
 			s.peer.in.pushAudio(s.rx.pcm)
 		}
@@ -184,7 +184,7 @@ func (s *Stream) newSource(ssrc uint32) {
 
 // rejected counts a packet SRTP refused: a forged or corrupted one (auth
 // failure), a replay, or one too short. None of them is latched onto.
-func (s *Stream) rejected(err error) {
+func (s *Stream) rejected(err error, from netip.AddrPort) {
 	if !errors.Is(err, srtp.ErrFailedToVerifyAuthTag) {
 		s.st.Malformed++
 		return
@@ -192,6 +192,6 @@ func (s *Stream) rejected(err error) {
 	s.st.AuthFailures++
 	if !s.rx.warned {
 		s.rx.warned = true
-		s.log.Warn("SRTP authentication failed; dropping such packets", "remote", s.tx.remote)
+		s.log.Warn("SRTP authentication failed; dropping such packets", "from", from)
 	}
 }

@@ -53,16 +53,23 @@ func (r *pcmRing) reset() { r.start, r.n = 0, 0 }
 // received digits. Its lock is a leaf (nothing else is locked while it is
 // held), so the two directions of a bridge never deadlock.
 type inbox struct {
-	mu     sync.Mutex
-	audio  pcmRing
-	digits [16]byte
-	nd     int
+	mu      sync.Mutex
+	audio   pcmRing
+	dropped uint64 // samples lost to a full queue
+	digits  [16]byte
+	nd      int
 }
 
 func (b *inbox) pushAudio(pcm []int16) {
 	b.mu.Lock()
-	b.audio.push(pcm)
+	b.dropped += uint64(b.audio.push(pcm))
 	b.mu.Unlock()
+}
+
+func (b *inbox) overflow() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dropped
 }
 
 func (b *inbox) popAudio(dst []int16) bool {

@@ -19,7 +19,7 @@ func (s *Stream) receiveRTCP(pkt []byte, from netip.AddrPort, now time.Time, rtc
 			out, err = s.rx.prev.DecryptRTCP(s.rx.plain[:0], pkt, &s.rx.rtcpHdr)
 		}
 		if err != nil {
-			s.rejected(err)
+			s.rejected(err, from)
 			return
 		}
 		plain = out

@@ -36,6 +36,10 @@ type Stats struct {
 	// Malformed counts datagrams that were not RTP or RTCP, or that SRTP
 	// rejected for another reason (too short, replayed).
 	Malformed uint64
+	// Overflow counts received samples dropped because the Sink's queue
+	// (200 ms) or, for a bridged Stream, the bridge's queue (60 ms) was
+	// full: the reader fell behind, and live audio is dropped, not delayed.
+	Overflow uint64
 	// Ignored counts RTP packets with a payload type not negotiated
 	// (comfort noise, an unexpected codec).
 	Ignored uint64
@@ -78,6 +82,7 @@ func (s *Stream) Stats() Stats {
 	st.Lost = s.rx.lostPrior + s.rx.src.lost()
 	st.Jitter = time.Duration(s.rx.src.jitter * float64(sampleTime))
 	st.Remote = s.tx.remote
+	st.Overflow += s.in.overflow()
 	return st
 }
 

@@ -93,7 +93,7 @@ func (s *Stream) LocalPort() int { return s.port }
 // sends once Engine.Run runs.
 func (s *Stream) Start(p Params) error {
 	const op = "stream.Start"
-	p, err := p.normalize()
+	p, err := s.check(p)
 	if err != nil {
 		return fault.E(op, fault.Invalid, err)
 	}
@@ -143,6 +143,22 @@ func (s *Stream) Start(p Params) error {
 	return nil
 }
 
+// check normalizes p and checks that its addresses are of the family the
+// Stream's sockets are bound to.
+func (s *Stream) check(p Params) (Params, error) {
+	p, err := p.normalize()
+	if err != nil {
+		return p, err
+	}
+	v6 := s.e.cfg.Bind.Unmap().Is6()
+	for _, a := range []netip.AddrPort{p.Remote, p.RemoteRTCP} {
+		if a.IsValid() && a.Addr().Is6() != v6 {
+			return p, fmt.Errorf("remote address family differs from the bind address %v", s.e.cfg.Bind)
+		}
+	}
+	return p, nil
+}
+
 // rekeyGrace is how long packets under the far end's previous SRTP key are
 // still accepted after a re-key: those in flight when both sides switched.
 const rekeyGrace = 2 * time.Second
@@ -154,7 +170,7 @@ const rekeyGrace = 2 * time.Second
 // contexts, so replay protection carries on. RTCPMux cannot be turned off.
 func (s *Stream) Update(p Params) error {
 	const op = "stream.Update"
-	p, err := p.normalize()
+	p, err := s.check(p)
 	if err != nil {
 		return fault.E(op, fault.Invalid, err)
 	}
@@ -209,9 +225,12 @@ func (s *Stream) Update(p Params) error {
 		s.rtcpConn.Close() // its receive goroutine exits; Close waits for it
 		s.rtcpConn = nil
 	}
-	if p.DTMFPayloadType == 0 && s.tx.job != nil {
-		s.tx.job.finish(fault.E("stream.SendDTMF", fault.Invalid, errors.New("far end no longer takes telephone-event")))
-		s.tx.job = nil
+	if p.DTMFPayloadType == 0 {
+		s.tx.tone = nil // its remaining packets must not go out as audio
+		if s.tx.job != nil {
+			s.tx.job.finish(fault.E("stream.SendDTMF", fault.Invalid, errors.New("far end no longer takes telephone-event")))
+			s.tx.job = nil
+		}
 	}
 	s.p = p
 	return nil

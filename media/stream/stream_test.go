@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -57,14 +58,8 @@ func TestAudioAndDTMF(t *testing.T) {
 				if err := <-errB; err != nil {
 					t.Fatalf("Play: %v", err)
 				}
-				eventually(t, "the prompt at B", func() bool { return len(atB.heard()) >= len(toB) })
-				eventually(t, "the prompt at A", func() bool { return len(atA.heard()) >= len(toA) })
-				if diff := cmp.Diff(toB, atB.heard()); diff != "" {
-					t.Errorf("B heard (-sent +heard):\n%s", diff)
-				}
-				if diff := cmp.Diff(toA, atA.heard()); diff != "" {
-					t.Errorf("A heard (-sent +heard):\n%s", diff)
-				}
+				expectHeard(t, "A's prompt at B", atB, 0, toB, b)
+				expectHeard(t, "B's prompt at A", atA, 0, toA, a)
 				if diff := cmp.Diff(toB, atA.said()); diff != "" {
 					t.Errorf("A's sink saw it send (-played +robot):\n%s", diff)
 				}
@@ -108,7 +103,7 @@ func TestRekey(t *testing.T) {
 	if err := a.Play(ctx, before); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "audio before the re-key", func() bool { return len(atB.heard()) >= len(before) })
+	expectHeard(t, "audio before the re-key", atB, 0, before, b)
 
 	ka2, kb2 := keyPair(t, srtp.ProtectionProfileAeadAes256Gcm)
 	pa.SRTP, pb.SRTP = ka2, kb2
@@ -127,15 +122,8 @@ func TestRekey(t *testing.T) {
 	if err := b.Play(ctx, before); err != nil {
 		t.Fatal(err)
 	}
-	want := append(append([]int16(nil), before...), after...)
-	eventually(t, "audio after the re-key", func() bool { return len(atB.heard()) >= len(want) })
-	if diff := cmp.Diff(want, atB.heard()); diff != "" {
-		t.Errorf("B heard (-sent +heard):\n%s", diff)
-	}
-	eventually(t, "audio the other way", func() bool { return len(atA.heard()) >= len(before) })
-	if diff := cmp.Diff(before, atA.heard()); diff != "" {
-		t.Errorf("A heard (-sent +heard):\n%s", diff)
-	}
+	expectHeard(t, "audio after the re-key", atB, len(before), after, b)
+	expectHeard(t, "audio the other way after the re-key", atA, 0, before, a)
 }
 
 // TestRekeyNewSSRC re-keys against a far end that also changes its SSRC
@@ -347,6 +335,33 @@ func TestSendDTMFRejects(t *testing.T) {
 			}
 		})
 	}
+	t.Run("telephone-event dropped by a re-INVITE", func(t *testing.T) {
+		s := open(t, e)
+		p := newPeer(t, nil)
+		params := Params{Codec: codec.PCMU, DTMFPayloadType: 101, Remote: p.addr()}
+		if err := s.Start(params); err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- s.SendDTMF(bg, "12", time.Second) }()
+		eventually(t, "the tone to start", func() bool {
+			pkt := p.receive(100 * time.Millisecond)
+			return pkt != nil && pkt[1]&0x7F == 101
+		})
+		params.DTMFPayloadType = 0
+		if err := s.Update(params); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-errc; !fault.Is(err, fault.Invalid) {
+			t.Errorf("SendDTMF = %v, want Invalid", err)
+		}
+		p.drain()
+		for range 5 {
+			if pkt := p.receive(time.Second); pkt == nil || pkt[1]&0x7F != 0 || len(pkt) != rtpHeaderLen+codec.FrameSamples {
+				t.Fatalf("after the re-INVITE got packet %x, want audio", pkt)
+			}
+		}
+	})
 	t.Run("concurrent", func(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- withDTMF.SendDTMF(bg, "0000", 200*time.Millisecond) }()
@@ -384,6 +399,7 @@ func TestParamsRejected(t *testing.T) {
 		{"short key", Params{Codec: codec.PCMU, SRTP: &short}},
 		{"NULL cipher", Params{Codec: codec.PCMU, SRTP: &null}},
 		{"unknown profile", Params{Codec: codec.PCMU, SRTP: &Keys{Profile: 0x99}}},
+		{"IPv6 remote on an IPv4 socket", Params{Codec: codec.PCMU, Remote: netip.MustParseAddrPort("[2001:db8::1]:4000")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
