@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -40,7 +39,7 @@ func (e *Edge) admit(req *sip.Request, tx sip.ServerTransaction, src netip.AddrP
 	secure := strings.EqualFold(req.Transport(), "TLS")
 	var candidates []*trunk.Trunk
 	for _, t := range set.Match(src.Addr()) {
-		if secure == (transportOf(t) == "tls") {
+		if secure == (t.Transport == "tls") {
 			candidates = append(candidates, t)
 		}
 	}
@@ -105,28 +104,18 @@ func (e *Edge) admit(req *sip.Request, tx sip.ServerTransaction, src netip.AddrP
 	return &admission{trunk: chosen, scenario: scenario}, nil
 }
 
-// transportOf is a trunk's transport with the default applied.
-func transportOf(t *trunk.Trunk) string {
-	if t.Transport == "" {
-		return "tls"
-	}
-	return strings.ToLower(t.Transport)
-}
-
-var pools sync.Map // CA PEM -> *x509.CertPool
-
 // pool returns the certificate pool for a trunk's CA PEM, nil (the
 // system roots) when it is empty.
 func (e *Edge) pool(pem string) *x509.CertPool {
 	if pem == "" {
 		return nil
 	}
-	if p, ok := pools.Load(pem); ok {
+	if p, ok := e.pools.Load(pem); ok {
 		return p.(*x509.CertPool)
 	}
 	p := x509.NewCertPool()
 	p.AppendCertsFromPEM([]byte(pem))
-	pools.Store(pem, p)
+	e.pools.Store(pem, p)
 	return p
 }
 
@@ -143,14 +132,10 @@ func (e *Edge) clientTLS() *tls.Config {
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			var last error = errors.New("no TLS trunk has host " + cs.ServerName)
 			for _, t := range e.cfg.Trunks.Current().All() {
-				if transportOf(t) != "tls" || !strings.EqualFold(t.Host, cs.ServerName) {
+				if t.Transport != "tls" || !strings.EqualFold(t.Host, cs.ServerName) {
 					continue
 				}
-				name := t.TLS.ServerName
-				if name == "" {
-					name = t.Host
-				}
-				if last = verifyChain(cs.PeerCertificates, e.pool(t.TLS.CA), name, x509.ExtKeyUsageServerAuth); last == nil {
+				if last = verifyChain(cs.PeerCertificates, e.pool(t.TLS.CA), t.TLS.ServerName, x509.ExtKeyUsageServerAuth); last == nil {
 					return nil
 				}
 			}

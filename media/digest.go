@@ -109,11 +109,5 @@ func (n *nonces) checkDigest(req *sip.Request, trunkID, user, password string) b
 	if err != nil || subtle.ConstantTimeCompare([]byte(want.Response), []byte(cred.Response)) != 1 {
 		return false
 	}
-	n.mu.Lock()
-	st, ok := n.m[cred.Nonce]
-	n.mu.Unlock()
-	if !ok || st.trunk != trunkID {
-		return false
-	}
 	return n.take(cred.Nonce, trunkID)
 }

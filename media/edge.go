@@ -26,7 +26,8 @@ import (
 
 // Trunks gives the edge the current trunk set. trunk.Repo implements it;
 // the set is immutable, so a call keeps the trunk it started with even if
-// an admin edits it meanwhile.
+// an admin edits it meanwhile, and its trunks have their defaults applied
+// (trunk.WithDefaults), which the edge relies on.
 type Trunks interface {
 	Current() *trunk.Set
 }
@@ -131,6 +132,7 @@ type Edge struct {
 	handler sync.WaitGroup   // outbound calls and handler goroutines
 
 	limiters sync.Map // trunk ID and rate -> *rate.Limiter pacing outbound calls
+	pools    sync.Map // trunk CA PEM -> *x509.CertPool
 }
 
 // New checks cfg and returns an Edge that has not started.

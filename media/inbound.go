@@ -108,7 +108,7 @@ func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			}
 			tx.Respond(res)
 		}
-		e.log.Warn("inbound call failed", "trunk", t.ID, "status", status, "err", err)
+		e.log.Warn("inbound call failed", "trunk", t.ID, "status", status, "err", mask(err.Error()))
 		return
 	}
 	e.runInbound(c)

@@ -38,13 +38,9 @@ func (e *Edge) newCall(t *trunk.Trunk, dir Direction, peer code.Code, scenario s
 
 // reserve takes one of the trunk's call slots.
 func (e *Edge) reserve(t *trunk.Trunk) bool {
-	max := t.Limits.MaxCalls
-	if max == 0 {
-		max = 100
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.byTrunk[t.ID] >= max {
+	if e.byTrunk[t.ID] >= t.Limits.MaxCalls {
 		return false
 	}
 	e.byTrunk[t.ID]++
@@ -99,11 +95,7 @@ func (e *Edge) answered(c *Call) {
 	m := c.media
 	c.mu.Unlock()
 	stop := context.AfterFunc(c.dialog.Context(), func() { c.end(EndRemoteBye) })
-	max := time.Duration(c.trunk.Limits.MaxDuration)
-	if max == 0 {
-		max = time.Hour
-	}
-	limit := time.AfterFunc(max, func() { c.end(EndMaxDuration) })
+	limit := time.AfterFunc(time.Duration(c.trunk.Limits.MaxDuration), func() { c.end(EndMaxDuration) })
 	c.stopWatch = func() { stop(); limit.Stop(); c.stopTimer() }
 	c.armTimer()
 	e.handler.Add(1)

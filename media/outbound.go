@@ -110,7 +110,7 @@ func (e *Edge) Dial(ctx context.Context, r DialRequest, h Handler) (Result, erro
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 
 	contact := e.contact
-	if transportOf(t) != "tls" {
+	if t.Transport != "tls" {
 		contact = e.contactFor(req)
 	}
 	dua := sipgo.DialogUA{Client: e.client, ContactHDR: contact}
@@ -125,15 +125,12 @@ func (e *Edge) Dial(ctx context.Context, r DialRequest, h Handler) (Result, erro
 	if r.RingTimeout > 0 {
 		ring = r.RingTimeout
 	}
-	if ring == 0 {
-		ring = 30 * time.Second
-	}
 	dlg, status, outcome, err := e.invite(ctx, dua, req, t, ring)
 	if err != nil || outcome != OutcomeAnswered {
 		c.outcome = outcome
 		e.finish(c, Event{Reason: EndFailed, Outcome: outcome, Status: status})
 		if err != nil {
-			e.log.Info("outbound call not answered", "call", c.ID, "trunk", t.ID, "outcome", outcome, "status", status, "err", err)
+			e.log.Info("outbound call not answered", "call", c.ID, "trunk", t.ID, "outcome", outcome, "status", status, "err", mask(err.Error()))
 		}
 		return Result{CallID: c.ID, Outcome: outcome, Status: status}, nil
 	}
@@ -181,25 +178,14 @@ func (e *Edge) inviteFor(ctx context.Context, t *trunk.Trunk, r DialRequest) (*s
 		}
 		user = res[0].Value.Reveal()
 	}
-	port := t.Port
-	if port == 0 {
-		port = 5061
-		if transportOf(t) != "tls" {
-			port = 5060
-		}
+	var to sip.Uri
+	if err := sip.ParseUri(t.URI(user), &to); err != nil {
+		// Never wrap err: it quotes the URI, which holds the number.
+		return nil, fault.E("media.Dial", fault.Invalid, fmt.Errorf("trunk %s: the number to dial does not form a SIP URI", t.ID))
 	}
-	to := sip.Uri{Scheme: "sip", User: user, Host: t.Host, Port: port, UriParams: sip.NewParams()}
-	to.UriParams.Add("transport", transportOf(t))
 	req := sip.NewRequest(sip.INVITE, to)
-	req.SetTransport(strings.ToUpper(transportOf(t)))
-	callerID := t.CallerID
-	if callerID == "" {
-		callerID = "kordon"
-		if t.Outbound != nil {
-			callerID = t.Outbound.Username
-		}
-	}
-	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: callerID, Host: e.cfg.Advertise.String()}, Params: sip.NewParams()}
+	req.SetTransport(strings.ToUpper(t.Transport))
+	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: t.CallerID, Host: e.cfg.Advertise.String()}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(&from)
 	req.AppendHeader(&sip.ToHeader{Address: to})
@@ -278,9 +264,6 @@ func validExtension(s string) bool {
 // limiter paces new outbound calls on a trunk.
 func (e *Edge) limiter(t *trunk.Trunk) *rate.Limiter {
 	cps := t.Limits.MaxCPS
-	if cps == 0 {
-		cps = 10
-	}
 	key := fmt.Sprintf("%s/%g", t.ID, cps)
 	if l, ok := e.limiters.Load(key); ok {
 		return l.(*rate.Limiter)
