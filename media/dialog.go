@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"kordon/media/sdp"
+	"kordon/media/stream"
 )
 
 // lookupRequest finds the call an in-dialog request belongs to and checks
@@ -115,7 +116,7 @@ func (c *Call) answerOffer(offer []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.stream.Update(paramsOf(m)); err != nil {
+	if err := c.stream.Update(stream.ParamsFor(m)); err != nil {
 		return nil, err
 	}
 	c.local, c.media, c.localSDP = local, m, answer
@@ -271,7 +272,7 @@ func (c *Call) reinvite(ctx context.Context, dir sdp.Direction) error {
 	if err != nil {
 		return err
 	}
-	if err := c.stream.Update(paramsOf(m)); err != nil {
+	if err := c.stream.Update(stream.ParamsFor(m)); err != nil {
 		return err
 	}
 	c.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"kordon/media/stream"
 	"kordon/media/trunk"
 	"kordon/types/code"
 	"kordon/types/pii"
@@ -165,7 +166,7 @@ func (e *Edge) acceptInvite(req *sip.Request, tx sip.ServerTransaction, t *trunk
 		return nil, 500, err
 	}
 	e.emit(c, EventStarted, Event{})
-	if err := st.Start(paramsOf(m)); err != nil {
+	if err := st.Start(stream.ParamsFor(m)); err != nil {
 		e.finish(c, Event{Reason: EndFailed, Status: 500})
 		return nil, 500, err
 	}

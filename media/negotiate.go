@@ -8,7 +8,6 @@ import (
 
 	"kordon/media/codec"
 	"kordon/media/sdp"
-	"kordon/media/stream"
 	"kordon/media/trunk"
 	"kordon/types/fault"
 )
@@ -41,41 +40,6 @@ func (e *Edge) localSDP(port int) sdp.Local {
 		sid = sid<<8 | uint64(b)
 	}
 	return sdp.Local{Addr: e.cfg.Advertise, Port: port, SessionID: sid >> 1, Version: 1, Username: "kordon"}
-}
-
-// paramsOf turns a negotiated session into stream parameters.
-func paramsOf(m sdp.Media) stream.Params {
-	p := stream.Params{
-		Remote:          m.Remote,
-		RemoteRTCP:      m.RemoteRTCP,
-		RTCPMux:         m.RTCPMux,
-		Codec:           m.Codec,
-		PayloadType:     m.PayloadType,
-		DTMFPayloadType: m.DTMFPayloadType,
-		Direction:       directionOf(m.Direction),
-	}
-	if k := m.SRTP; k != nil {
-		p.SRTP = &stream.Keys{
-			Profile:    k.Suite.Profile(),
-			LocalKey:   k.LocalKey,
-			LocalSalt:  k.LocalSalt,
-			RemoteKey:  k.RemoteKey,
-			RemoteSalt: k.RemoteSalt,
-		}
-	}
-	return p
-}
-
-func directionOf(d sdp.Direction) stream.Direction {
-	switch d {
-	case sdp.SendOnly:
-		return stream.SendOnly
-	case sdp.RecvOnly:
-		return stream.RecvOnly
-	case sdp.Inactive:
-		return stream.Inactive
-	}
-	return stream.SendRecv
 }
 
 // statusOf maps a failure to the SIP status that answers it.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"kordon/media/sdp"
+	"kordon/media/stream"
 	"kordon/media/trunk"
 	"kordon/tokenizer"
 	"kordon/types/code"
@@ -140,7 +141,7 @@ func (e *Edge) Dial(ctx context.Context, r DialRequest, h Handler) (Result, erro
 	c.outcome = OutcomeAnswered
 	m, err := offered.Accept(dlg.InviteResponse.Body())
 	if err == nil {
-		err = st.Start(paramsOf(m))
+		err = st.Start(stream.ParamsFor(m))
 	}
 	if err == nil {
 		err = e.register(c)

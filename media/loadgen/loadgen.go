@@ -237,7 +237,7 @@ func (g *Generator) Call(ctx context.Context, sp Spec) Result {
 		heard = &recorder{}
 		st.SetSink(heard)
 	}
-	if err := st.Start(params(m)); err != nil {
+	if err := st.Start(stream.ParamsFor(m)); err != nil {
 		r.Err = err
 		dlg.Bye(context.Background())
 		return r
@@ -303,16 +303,6 @@ func (g *Generator) converse(ctx context.Context, dlg *sipgo.DialogClientSession
 			return ctx.Err()
 		}
 	}
-}
-
-// params turns a negotiated session into stream parameters.
-func params(m sdp.Media) stream.Params {
-	p := stream.Params{Remote: m.Remote, RemoteRTCP: m.RemoteRTCP, RTCPMux: m.RTCPMux, Codec: m.Codec,
-		PayloadType: m.PayloadType, DTMFPayloadType: m.DTMFPayloadType, Direction: stream.Direction(m.Direction)}
-	if k := m.SRTP; k != nil {
-		p.SRTP = &stream.Keys{Profile: k.Suite.Profile(), LocalKey: k.LocalKey, LocalSalt: k.LocalSalt, RemoteKey: k.RemoteKey, RemoteSalt: k.RemoteSalt}
-	}
-	return p
 }
 
 // recorder keeps the caller-side audio a stream delivers.

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/srtp/v3"
 
 	"kordon/media/codec"
+	"kordon/media/sdp"
 )
 
 // Direction is a media direction from our side's point of view: the
@@ -183,4 +184,41 @@ func unmap(a netip.AddrPort) netip.AddrPort {
 // sendable reports whether a is an address packets can be sent to.
 func sendable(a netip.AddrPort) bool {
 	return a.IsValid() && a.Port() != 0 && !a.Addr().IsUnspecified()
+}
+
+// ParamsFor turns a negotiated session into stream parameters: what the
+// SIP edge and the load generator both do after every offer/answer.
+func ParamsFor(m sdp.Media) Params {
+	p := Params{
+		Remote:          m.Remote,
+		RemoteRTCP:      m.RemoteRTCP,
+		RTCPMux:         m.RTCPMux,
+		Codec:           m.Codec,
+		PayloadType:     m.PayloadType,
+		DTMFPayloadType: m.DTMFPayloadType,
+		Direction:       directionFor(m.Direction),
+	}
+	if k := m.SRTP; k != nil {
+		p.SRTP = &Keys{
+			Profile:    k.Suite.Profile(),
+			LocalKey:   k.LocalKey,
+			LocalSalt:  k.LocalSalt,
+			RemoteKey:  k.RemoteKey,
+			RemoteSalt: k.RemoteSalt,
+		}
+	}
+	return p
+}
+
+// directionFor maps an SDP direction (ours) to the stream's.
+func directionFor(d sdp.Direction) Direction {
+	switch d {
+	case sdp.SendOnly:
+		return SendOnly
+	case sdp.RecvOnly:
+		return RecvOnly
+	case sdp.Inactive:
+		return Inactive
+	}
+	return SendRecv
 }
